@@ -1,0 +1,1 @@
+"""ROS-free tracking core: result types, box conventions, the crop, configs and trackers."""
