@@ -16,7 +16,7 @@ setup(
         "tqdm>=4.60",
         "matplotlib>=3.5",
     ],
-    extras_require={"bags": ["rosbags>=0.9.20"]},
+    extras_require={"bags": ["rosbags>=0.11"]},
     entry_points={"console_scripts": [
         "siam-track = siam_tracker_ros.cli:main",
         "siam_tracker_node = siam_tracker_ros.ros.node:main",

@@ -85,9 +85,11 @@ class TrackConfig:
 
 @dataclass(frozen=True)
 class RuntimeOptions:
-    """Where and how the network runs. ``exact=True`` reproduces PySOT bit-for-bit on CPU
-    (host crop with OpenCV's uint8 resize); ``exact=False`` allows the faster departures
-    (crop and resize on the tracking device, cached template kernels)."""
+    """Where and how the network runs. ``exact=True`` reproduces PySOT on CPU within 1e-4 px
+    (host crop with OpenCV's uint8 resize, one crop-sized host-to-device copy); ``exact=False``
+    allows the faster departure of cropping and resizing on the tracking device (CUDA only;
+    on CPU OpenCV's crop is faster). The heads' template kernels are computed once per target
+    in both modes: that is bit-identical to PySOT's per-frame recomputation."""
 
     device: str = "auto"          # auto | cpu | cuda | cuda:N
     fp16: bool = False            # CUDA only

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Sequence, Tuple
+from typing import TYPE_CHECKING, Sequence, Tuple
 
 import cv2
 import numpy as np
+
+if TYPE_CHECKING:  # torch only for the device crop, imported lazily there
+    import torch
 
 
 @dataclass(frozen=True)
@@ -71,3 +74,35 @@ def crop_patch(frame: np.ndarray, center_xy: Sequence[float], side: int, out_siz
     if win.side != win.out_size:
         patch = cv2.resize(patch, (win.out_size, win.out_size))
     return np.ascontiguousarray(patch), win
+
+
+def crop_patch_tensor(frame: "torch.Tensor", center_xy: Sequence[float], side: int,
+                      out_size: int, pad_bgr: Sequence[float]) -> Tuple["torch.Tensor", CropWindow]:
+    """:func:`crop_patch` on the device: ``frame`` (H, W, 3) uint8 tensor -> (1, 3, out, out)
+    float32 tensor (BGR 0..255) on the frame's device.
+
+    Same window and padding as :func:`crop_patch`; the resize is torch's bilinear
+    (half-pixel centres, no antialiasing, rounded to integers like OpenCV's uint8 resize), so
+    values may differ from OpenCV's by about one grey level: close, not bit-exact.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    win = crop_window(center_xy, side, out_size, tuple(frame.shape[:2]))
+    height, width = int(frame.shape[0]), int(frame.shape[1])
+    left, top, right, bottom = win.pad_ltrb
+    if left or top or right or bottom:
+        colour = torch.as_tensor(np.asarray(pad_bgr, dtype=np.float64).astype(np.uint8),
+                                 device=frame.device)
+        patch = colour.view(1, 1, -1).expand(win.side, win.side, -1).clone()
+        x0, y0 = max(win.xmin, 0), max(win.ymin, 0)
+        x1, y1 = min(win.xmin + win.side, width), min(win.ymin + win.side, height)
+        if x1 > x0 and y1 > y0:
+            patch[y0 - win.ymin:y1 - win.ymin, x0 - win.xmin:x1 - win.xmin] = frame[y0:y1, x0:x1]
+    else:
+        patch = frame[win.ymin:win.ymin + win.side, win.xmin:win.xmin + win.side]
+    image = patch.permute(2, 0, 1).unsqueeze(0).float()
+    if win.side != win.out_size:
+        image = F.interpolate(image, size=(win.out_size, win.out_size), mode="bilinear",
+                              align_corners=False).round_().clamp_(0, 255)
+    return image, win

@@ -15,3 +15,7 @@ class ConfigError(SiamTrackerError, ValueError):
 
 class CheckpointError(SiamTrackerError):
     """A checkpoint is missing, unreadable or does not fit the model built from the config."""
+
+
+class NotInitializedError(SiamTrackerError, RuntimeError):
+    """A tracker was asked to track (or search) before ``initialize`` gave it a target."""

@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+"""Benchmark the siam_tracker node end to end at 640x480 and print a table:
+
+- bare tracker: ms per frame of ``track()`` on the model the node builds (same parameters);
+- end-to-end latency: image published (this process) -> ~/detections received (this process),
+  with the node as its own process over DDS;
+- node overhead: end-to-end latency minus the bare tracker time (transport, conversion,
+  queueing, publishing);
+- RSS of the node process after warm-up (before the first frame) and at the end of the run.
+
+    source scripts/activate_env.sh .venv
+    python scripts/bench_node.py --frames 2000 --rate 30
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import threading
+import time
+
+import numpy as np
+import yaml
+
+
+def node_settings_from_params_file(path: str):
+    """NodeSettings of the params file's ``/**: ros__parameters`` over the declared defaults."""
+    from siam_tracker_ros.ros.params import ALL_PARAMS, NodeSettings
+
+    values = {spec.name: spec.default for spec in ALL_PARAMS}
+    with open(path, encoding="utf-8") as handle:
+        data = yaml.safe_load(handle) or {}
+    for key, section in data.items():
+        if isinstance(section, dict) and "ros__parameters" in section:
+            values.update(section["ros__parameters"] or {})
+    return NodeSettings.from_values(values)
+
+
+def bench_bare_tracker(settings, sequence, frames: int):
+    """ms per track() call (init excluded) on the first ``frames`` frames."""
+    from siam_tracker_ros.ros.tracker_loading import load_tracker
+
+    tracker, name, _ = load_tracker(settings)
+    tracker.initialize(sequence.frames[0], sequence.boxes_xywh[0])
+    times = []
+    for index in range(1, frames):
+        frame = sequence.frames[index]
+        start = time.perf_counter()
+        tracker.track(frame)
+        times.append((time.perf_counter() - start) * 1e3)
+    del tracker
+    return name, np.asarray(times)
+
+
+def bench_node(sequence, frames: int, rate_hz: float, namespace: str, log_dir: str):
+    """Run the node process on ``frames`` frames; returns a dict of figures."""
+    import rclpy
+    from rclpy.executors import SingleThreadedExecutor
+    from rclpy.qos import QoSProfile, ReliabilityPolicy
+    from vision_msgs.msg import Detection2DArray
+
+    from siam_tracker.msg import TrackerStatus
+    from siam_tracker_ros.ros import node_process
+    from siam_tracker_ros.ros.sequence_player import PlaySchedule, SequencePlayer
+
+    log_path = os.path.join(log_dir, "bench_node.log")
+    with open(log_path, "w") as log:
+        proc = node_process.start_node(namespace, log)
+    rclpy.init()
+    player = SequencePlayer(namespace, node_name="bench_player")
+    received = {}
+    statuses = []
+    lock = threading.Lock()
+
+    def on_detections(msg):
+        now = time.monotonic()
+        key = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+        with lock:
+            received[key] = (now, len(msg.detections))
+
+    reliable = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
+    base = f"{namespace}/siam_tracker"
+    sub = player.create_subscription(Detection2DArray, f"{base}/detections", on_detections,
+                                     reliable)
+    player.create_subscription(TrackerStatus, f"{base}/status", statuses.append, reliable)
+    executor = SingleThreadedExecutor()
+    executor.add_node(player)
+    spin = threading.Thread(target=executor.spin, daemon=True)
+    spin.start()
+    try:
+        deadline = time.monotonic() + 180
+        while not (sub.get_publisher_count() > 0 and player.wait_for_tracker(0.1)):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("node did not start:\n" + open(log_path).read()[-2000:])
+        rss_start = node_process.rss_mib(proc.pid)
+        frames_view = _Prefix(sequence, frames)
+        started = time.monotonic()
+        record = player.play(frames_view, PlaySchedule(rate_hz, (), 0, 0))
+        play_s = time.monotonic() - started
+        time.sleep(1.0)
+        rss_end = node_process.rss_mib(proc.pid)
+    finally:
+        code = node_process.stop_node(proc)
+        executor.shutdown(timeout_sec=5.0)
+        player.destroy_node()
+        rclpy.try_shutdown()
+    with lock:
+        latencies, with_target = [], 0
+        for index, stamp in enumerate(record.stamps_ns):
+            if stamp in received:
+                recv_s, count = received[stamp]
+                latencies.append((recv_s - record.published_s[index]) * 1e3)
+                with_target += count
+    last = statuses[-1] if statuses else None
+    return {
+        "latency_ms": np.asarray(latencies),
+        "processed": len(latencies), "with_target": with_target,
+        "published": len(record.stamps_ns), "play_s": play_s,
+        "dropped": int(last.frames_dropped) if last else -1,
+        "rss_start": rss_start, "rss_end": rss_end, "exit_code": code,
+    }
+
+
+class _Prefix:
+    """The first ``n`` frames of a sequence (what SequencePlayer.play needs)."""
+
+    def __init__(self, sequence, n: int) -> None:
+        self.frames, self.boxes_xywh = sequence.frames, sequence.boxes_xywh
+        self._n = min(n, len(sequence))
+
+    def __len__(self) -> int:
+        return self._n
+
+
+def _stats(values: np.ndarray) -> str:
+    if values.size == 0:
+        return "n/a"
+    return (f"{values.mean():7.1f} {np.percentile(values, 50):7.1f} "
+            f"{np.percentile(values, 95):7.1f} {values.max():7.1f}")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--frames", type=int, default=2000)
+    parser.add_argument("--rate", type=float, default=30.0, help="camera rate, Hz")
+    parser.add_argument("--bare-frames", type=int, default=200)
+    parser.add_argument("--params-file", default=None, help="default: the node's tracker.yaml")
+    parser.add_argument("--namespace", default="/siam_bench")
+    args = parser.parse_args(argv)
+
+    from siam_tracker_ros.data.synthetic import generate_sequence
+    from siam_tracker_ros.ros import node_process
+    from siam_tracker_ros.ros.sequence_player import demo_spec
+
+    os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
+    os.environ.setdefault("ROS_DOMAIN_ID", str(1 + os.getpid() % 100))
+    log_dir = tempfile.mkdtemp(prefix="siam_bench_")
+    os.environ.setdefault("ROS_LOG_DIR", os.path.join(log_dir, "ros_log"))
+    params_file = args.params_file or node_process.node_executable_and_params()[1]
+    settings = node_settings_from_params_file(params_file)
+    sequence = generate_sequence(demo_spec(seed=3, num_frames=max(args.frames, args.bare_frames),
+                                           frame_size_wh=(640, 480), out_of_view=()))
+    print(f"bench_node: 640x480, {args.frames} frames at {args.rate:g} Hz, params {params_file}",
+          flush=True)
+    name, bare = bench_bare_tracker(settings, sequence, args.bare_frames)
+    print(f"bare tracker ({name}): {bare.mean():.1f} ms/frame over {bare.size} frames", flush=True)
+    node = bench_node(sequence, args.frames, args.rate, args.namespace, log_dir)
+    lat = node["latency_ms"]
+    overhead = lat - np.median(bare) if lat.size else lat
+    rows = [
+        ("bare tracker track() [ms]", _stats(bare)),
+        ("end-to-end image->detections [ms]", _stats(lat)),
+        ("node overhead (e2e - bare p50) [ms]", _stats(overhead)),
+    ]
+    print()
+    print(f"{'640x480, ' + settings.device + ', model ' + name:44s} {'mean':>7s} {'p50':>7s} "
+          f"{'p95':>7s} {'max':>7s}")
+    for label, text in rows:
+        print(f"{label:44s} {text}")
+    print(f"{'frames published / processed / dropped':44s} {node['published']} / "
+          f"{node['processed']} / {node['dropped']}  ({node['processed'] / node['play_s']:.1f} "
+          f"FPS out at {args.rate:g} Hz in; {node['with_target']} with a target)")
+    print(f"{'node RSS start -> end [MiB]':44s} {node['rss_start']:.0f} -> {node['rss_end']:.0f} "
+          f"({node['rss_end'] - node['rss_start']:+.0f})")
+    print(f"{'node exit code (SIGINT)':44s} {node['exit_code']}")
+    print(f"machine: {os.cpu_count()} CPU cores; load average "
+          f"{' '.join(f'{v:.1f}' for v in os.getloadavg())}")
+    return 0 if node["exit_code"] == 0 and node["processed"] > 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,228 @@
+"""Build a ready tracker from a config file: ours (``model:``/``tracker:``/``long_term:``
+sections) or a PySOT experiment ``config.yaml`` (``META_ARC``/``BACKBONE``/... keys).
+
+``config`` may be a file path, a PySOT experiment folder (holding ``config.yaml``), or the name
+of a bundled config (``siamfc_parameter_free``, ``config/trackers/<name>.yaml``, a PySOT
+reference experiment under ``models/pysot/<name>/``). Bundled files are found in the source
+tree, in ``<prefix>/share/siam_tracker`` (pip data files) and in the ROS share directory
+(ament index, looked up lazily: the core never needs ROS).
+
+Models are built lazily (core does not import ``models`` at import time).
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
+
+import yaml
+
+from .config import RuntimeOptions, dataclass_from_mapping
+from .errors import CheckpointError, ConfigError
+from .longterm import LongTermConfig, LongTermTracker
+from .siamfc import SiamFCConfig, SiamFCTracker
+from .tracker import Tracker
+
+PathLike = Union[str, os.PathLike]
+
+SHARE_PACKAGE = "siam_tracker"
+# The bundled default model: one constant to switch when a trained default ships.
+DEFAULT_TRACKER_CONFIG = "config/trackers/siamfc_parameter_free.yaml"
+DEFAULT_TRACKER_WEIGHTS: Optional[str] = None     # bundled-relative checkpoint of the default
+OUR_SECTIONS = ("model", "tracker", "long_term")
+PYSOT_KEYS = ("META_ARC", "BACKBONE", "ADJUST", "RPN", "MASK", "REFINE", "ANCHOR", "TRACK",
+              "TRAIN", "DATASET", "CUDA")
+LONG_TERM_PREFIX = "long_term."
+# Re-detection input cap for single-scale (RPN) bases: one window ~ (383/255)^2 = 2.3 frames.
+PYSOT_MAX_INSTANCE_SIZE = 383
+
+
+# --------------------------------------------------------------------------- bundled files
+def bundled_roots() -> List[Path]:
+    """Directories that may hold the bundled ``config/`` and ``models/`` trees, in search
+    order: the source tree, ``<sys.prefix>/share/siam_tracker``, the ament share directory."""
+    roots = [Path(__file__).resolve().parents[2], Path(sys.prefix) / "share" / SHARE_PACKAGE]
+    try:
+        from ament_index_python.packages import get_package_share_directory  # optional (ROS)
+        roots.append(Path(get_package_share_directory(SHARE_PACKAGE)))
+    except Exception:  # noqa: BLE001 - no ROS, package not installed, bad environment
+        pass
+    return roots
+
+
+def find_bundled_file(relative: PathLike) -> Optional[Path]:
+    """First existing ``<root>/<relative>`` over :func:`bundled_roots`, or None."""
+    for root in bundled_roots():
+        candidate = root / relative
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def resolve_config_path(config: Optional[PathLike]) -> Path:
+    """The config file for ``config`` (see module doc); ConfigError (one line) if none."""
+    if config is None or os.fspath(config) == "default":
+        found = find_bundled_file(DEFAULT_TRACKER_CONFIG)
+        if found is None:
+            raise ConfigError(f"bundled default tracker config {DEFAULT_TRACKER_CONFIG} not found "
+                              f"(looked in {', '.join(str(r) for r in bundled_roots())})")
+        return found
+    text = os.fspath(config)
+    if not text.strip():
+        raise ConfigError("tracker config path is empty")
+    path = Path(text).expanduser()
+    if path.is_file():
+        return path
+    if path.is_dir():
+        if (path / "config.yaml").is_file():
+            return path / "config.yaml"
+        raise ConfigError(f"tracker config {text} is a folder without config.yaml")
+    name = text[:-5] if text.endswith(".yaml") else text
+    for relative in (text, f"config/trackers/{name}.yaml", f"models/pysot/{name}/config.yaml",
+                     f"models/{name}/config.yaml"):
+        found = find_bundled_file(relative)
+        if found is not None:
+            return found
+    raise ConfigError(f"tracker config {text} not found (neither a file nor a bundled config name)")
+
+
+def _read_yaml(path: Path) -> Mapping[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read tracker config {path}: {exc.strerror or exc}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: invalid YAML: {' '.join(str(exc).split())}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a text (YAML) file") from None
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{path}: a tracker config must be a YAML mapping, got "
+                          f"{type(data).__name__}")
+    return data
+
+
+def is_pysot_config(data: Mapping[str, Any]) -> bool:
+    """True for a PySOT experiment mapping (upper-case PySOT sections)."""
+    return any(key in data for key in PYSOT_KEYS)
+
+
+# --------------------------------------------------------------------------- overrides
+def _split_overrides(overrides: Optional[Mapping[str, Any]]) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+    """(long-term overrides by field name, the rest by dotted key)."""
+    long_term, rest = {}, {}
+    for key, value in (overrides or {}).items():
+        key = str(key)
+        if key.startswith(LONG_TERM_PREFIX):
+            long_term[key[len(LONG_TERM_PREFIX):]] = value
+        else:
+            rest[key] = value
+    return long_term, rest
+
+
+def _apply_section_overrides(data: Mapping[str, Any], overrides: Mapping[str, Any],
+                             where: str) -> Dict[str, Dict[str, Any]]:
+    """Our format: copy the sections and apply ``section.key`` overrides."""
+    sections = {name: dict(data.get(name) or {}) for name in OUR_SECTIONS}
+    for name in OUR_SECTIONS:
+        if data.get(name) is not None and not isinstance(data.get(name), Mapping):
+            raise ConfigError(f"{where}: section {name} must be a mapping")
+    for dotted, value in overrides.items():
+        section, _, key = dotted.partition(".")
+        if section not in OUR_SECTIONS or not key:
+            raise ConfigError(f"{where}: override {dotted!r} must be <section>.<key> with section in "
+                              f"{', '.join(OUR_SECTIONS)}")
+        sections[section][key] = value
+    return sections
+
+
+# --------------------------------------------------------------------------- builders
+def _build_ours(data: Mapping[str, Any], path: Path, weights: Optional[PathLike],
+                options: RuntimeOptions, overrides: Mapping[str, Any]
+                ) -> Tuple[Tracker, Dict[str, Any]]:
+    where = str(path)
+    unknown = sorted(set(data) - set(OUR_SECTIONS))
+    if unknown:
+        raise ConfigError(f"{where}: unknown config key(s) {', '.join(map(str, unknown))} "
+                          f"(known: {', '.join(OUR_SECTIONS)})")
+    sections = _apply_section_overrides(data, overrides, where)
+    model_section = sections["model"]
+    model_type = model_section.get("type", "parameter_free")
+    if model_type != "parameter_free":
+        raise ConfigError(f"{where}: model.type {model_type!r} is not known (known: parameter_free)")
+    if weights is not None:
+        raise CheckpointError(f"the parameter-free model of {path.name} takes no weights, got {weights}")
+    from ..models.parameter_free import ParameterFreeConfig, build_parameter_free_model
+    model_cfg = dataclass_from_mapping(ParameterFreeConfig, model_section, f"{where} [model]")
+    tracker_cfg = dataclass_from_mapping(SiamFCConfig, sections["tracker"], f"{where} [tracker]")
+    tracker = SiamFCTracker(build_parameter_free_model(model_cfg), tracker_cfg, options)
+    return tracker, sections["long_term"]
+
+
+def _build_pysot(path: Path, weights: Optional[PathLike], options: RuntimeOptions,
+                 overrides: Mapping[str, Any]) -> Tuple[Tracker, Dict[str, Any]]:
+    from .pysot_config import load_pysot_config
+    exp = load_pysot_config(path, overrides or None)
+    if weights is None:
+        raise CheckpointError(f"PySOT config {path} needs a checkpoint: pass weights (--weights)")
+    if not Path(os.fspath(weights)).expanduser().is_file():
+        raise CheckpointError(f"checkpoint {weights} not found")
+    from .pysot_factory import build_pysot_tracker
+    tracker = build_pysot_tracker(exp, os.fspath(Path(os.fspath(weights)).expanduser()), options)
+    long_term = {"loss_threshold": exp.track.confidence_low,
+                 "reacquire_threshold": exp.track.confidence_high,
+                 "max_instance_size": max(PYSOT_MAX_INSTANCE_SIZE, exp.track.instance_size)}
+    return tracker, long_term
+
+
+def long_term_base(tracker: Tracker) -> Tracker:
+    """The tracker a :class:`LongTermTracker` should wrap: PySOT's own long-term tracker is
+    replaced by its inner SiamRPN (our hysteresis and global re-detection supersede it)."""
+    if type(tracker).__name__ == "PySOTLongTermTracker" and hasattr(tracker, "rpn"):
+        return tracker.rpn
+    return tracker
+
+
+def build_tracker(config: Optional[PathLike] = None, weights: Optional[PathLike] = None,
+                  options: RuntimeOptions = RuntimeOptions(), long_term: bool = False,
+                  overrides: Optional[Mapping[str, Any]] = None) -> Tracker:
+    """A tracker ready for ``initialize``.
+
+    config: None or ``"default"`` = the bundled default (:data:`DEFAULT_TRACKER_CONFIG`); else see
+      module doc.
+    weights: checkpoint; required by PySOT configs, refused by the parameter-free model.
+    long_term: wrap in :class:`LongTermTracker` (settings: the config's ``long_term:`` section,
+      for PySOT configs ``loss/reacquire_threshold`` = ``TRACK.CONFIDENCE_LOW/HIGH``).
+    overrides: dotted keys: ``long_term.<field>`` for the long-term settings, otherwise
+      ``<section>.<key>`` (ours, e.g. ``tracker.window_influence``) or PySOT's
+      ``TRACK.PENALTY_K`` style.
+    Raises ConfigError / CheckpointError / InvalidInputError with one readable line.
+    """
+    path = resolve_config_path(config)
+    if (config is None or os.fspath(config) == "default") and weights is None \
+            and DEFAULT_TRACKER_WEIGHTS is not None:
+        weights = find_bundled_file(DEFAULT_TRACKER_WEIGHTS)
+        if weights is None:
+            raise CheckpointError(f"bundled default weights {DEFAULT_TRACKER_WEIGHTS} not found")
+    long_term_overrides, rest = _split_overrides(overrides)
+    data = _read_yaml(path)
+    if is_pysot_config(data):
+        tracker, long_term_values = _build_pysot(path, weights, options, rest)
+    else:
+        tracker, long_term_values = _build_ours(data, path, weights, options, rest)
+    long_term_values = {**long_term_values, **long_term_overrides}
+    cfg = dataclass_from_mapping(LongTermConfig, long_term_values, f"{path} [long_term]")
+    if not long_term:
+        return tracker
+    return LongTermTracker(long_term_base(tracker), cfg)
+
+
+def describe_default() -> str:
+    """One line naming the default tracker config (for --help texts)."""
+    return f"{DEFAULT_TRACKER_CONFIG} (parameter-free SiamFC)" if DEFAULT_TRACKER_WEIGHTS is None \
+        else DEFAULT_TRACKER_CONFIG
+
+
+__all__ = ["DEFAULT_TRACKER_CONFIG", "DEFAULT_TRACKER_WEIGHTS", "build_tracker", "bundled_roots",
+           "find_bundled_file", "resolve_config_path", "is_pysot_config", "long_term_base",
+           "describe_default"]

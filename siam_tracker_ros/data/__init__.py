@@ -1,0 +1,1 @@
+"""Sequences with ground truth: the shared :class:`Sequence` type and synthetic sequences."""

@@ -1,0 +1,1 @@
+"""Dataset readers, metrics, the evaluation runner and reports."""

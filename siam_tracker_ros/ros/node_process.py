@@ -1,0 +1,78 @@
+"""Start the installed ``siam_tracker_node`` as a separate process, the way the launch file does
+(same executable, same params file), for the demo, the benchmark and the end-to-end test."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from typing import IO, List, Mapping, Optional, Sequence, Tuple
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def node_executable_and_params() -> Tuple[str, str]:
+    """(executable, params file): ``lib/siam_tracker/siam_tracker_node`` and
+    ``share/siam_tracker/config/tracker.yaml`` from the ament index (what ``ros2 launch`` runs);
+    without the package on AMENT_PREFIX_PATH, the console script next to this Python and the
+    source tree's config. FileNotFoundError (one line) when neither exists."""
+    try:
+        from ament_index_python.packages import get_package_prefix, get_package_share_directory
+
+        exe = os.path.join(get_package_prefix("siam_tracker"), "lib", "siam_tracker",
+                           "siam_tracker_node")
+        params = os.path.join(get_package_share_directory("siam_tracker"), "config",
+                              "tracker.yaml")
+        if os.path.exists(exe) and os.path.exists(params):
+            return exe, params
+    except Exception:  # PackageNotFoundError, or ament_index missing: fall back to the tree
+        pass
+    exe = os.path.join(os.path.dirname(sys.executable), "siam_tracker_node")
+    params = os.path.join(REPO_ROOT, "config", "tracker.yaml")
+    if not os.path.exists(exe):
+        raise FileNotFoundError(f"siam_tracker_node is not installed (looked in the ament index "
+                                f"and at {exe}): run `make env`")
+    return exe, params
+
+
+def node_command(namespace: str = "", extra_ros_args: Sequence[str] = ()) -> List[str]:
+    exe, params = node_executable_and_params()
+    cmd = [exe, "--ros-args", "--params-file", params]
+    if namespace:
+        cmd += ["-r", f"__ns:={namespace}"]
+    return cmd + list(extra_ros_args)
+
+
+def start_node(namespace: str, log: IO, env: Optional[Mapping[str, str]] = None,
+               extra_ros_args: Sequence[str] = ()) -> subprocess.Popen:
+    """Start the node (stdout+stderr to ``log``) with this Python's bin first on PATH so the
+    executable's ``python3`` is this environment's."""
+    env = dict(os.environ if env is None else env)
+    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return subprocess.Popen(node_command(namespace, extra_ros_args), env=env, stdout=log,
+                            stderr=subprocess.STDOUT, cwd=REPO_ROOT)
+
+
+def stop_node(proc: subprocess.Popen, sig: int = signal.SIGINT, timeout_s: float = 15.0) -> int:
+    """Send ``sig`` (Ctrl-C by default) and wait; kill after ``timeout_s``. Returns the exit code."""
+    if proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return int(proc.returncode)
+
+
+def rss_mib(pid: int) -> float:
+    """Resident set size of a process in MiB (Linux /proc), NaN when unavailable."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return float("nan")

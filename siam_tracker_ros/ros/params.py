@@ -1,0 +1,267 @@
+"""The node's ROS parameters: one table of specs → declarations (descriptions, ranges,
+read-only flags), a typed snapshot, and run-time validation.
+
+Run-time changes arrive through ``add_on_set_parameters_callback``: rclpy already enforces the
+declared type, range and read-only flag; :func:`validate_changes` adds choices and the rules that
+involve two parameters (e.g. re-acquisition threshold >= loss threshold).
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
+
+from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
+from rclpy.node import Node
+from rclpy.parameter import Parameter
+
+from ..core.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One declared parameter. ``limits`` = (min, max) for numbers (inclusive); ``choices`` for
+    strings; ``tracker_key`` names the long-term tracker setting it drives (None = node-level)."""
+
+    name: str
+    default: Any
+    description: str
+    read_only: bool = False
+    limits: Optional[Tuple[float, float]] = None
+    choices: Optional[Tuple[str, ...]] = None
+    tracker_key: Optional[str] = None
+    int_step: int = 1
+
+    def descriptor(self) -> ParameterDescriptor:
+        text = self.description
+        if self.choices:
+            text += f" One of: {', '.join(self.choices)}."
+        desc = ParameterDescriptor(description=text, read_only=self.read_only)
+        if self.limits is not None and isinstance(self.default, float):
+            desc.floating_point_range = [FloatingPointRange(
+                from_value=float(self.limits[0]), to_value=float(self.limits[1]), step=0.0)]
+        elif self.limits is not None and isinstance(self.default, int) \
+                and not isinstance(self.default, bool):
+            desc.integer_range = [IntegerRange(
+                from_value=int(self.limits[0]), to_value=int(self.limits[1]),
+                step=self.int_step)]
+        return desc
+
+    def check(self, value: Any) -> Optional[str]:
+        """One-line reason ``value`` is invalid, or None (type/range as rclpy checks them, so the
+        same rules hold for values validated outside rclpy)."""
+        if isinstance(self.default, float):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                return f"{self.name} must be a number, got {value!r}"
+            if not math.isfinite(float(value)):
+                return f"{self.name} must be finite, got {value!r}"
+        if self.limits is not None and isinstance(value, (int, float)) \
+                and not isinstance(value, bool):
+            low, high = self.limits
+            if not low <= value <= high:
+                return f"{self.name} must be in [{low:g}, {high:g}], got {value:g}"
+            if self.int_step > 1 and (int(value) - int(low)) % self.int_step:
+                return f"{self.name} must be a multiple of {self.int_step}, got {value}"
+        if self.choices is not None and value not in self.choices:
+            return f"{self.name} must be one of {', '.join(self.choices)}, got {value!r}"
+        return None
+
+
+# Node-level parameters. Units are in the names (_s seconds).
+NODE_PARAMS: Tuple[ParamSpec, ...] = (
+    ParamSpec("model_config", "", "Tracker config YAML (ours or a PySOT config.yaml); empty = the "
+              "bundled parameter-free default model.", read_only=True),
+    ParamSpec("model_weights", "", "Checkpoint file for model_config; empty = the config's "
+              "default (none for the parameter-free model).", read_only=True),
+    ParamSpec("device", "auto", "Inference device: auto (CUDA when available), cpu, cuda, "
+              "cuda:N.", read_only=True),
+    ParamSpec("fp16", False, "Half-precision inference (CUDA only).", read_only=True),
+    ParamSpec("num_threads", 1, "Torch CPU threads for inference. 1 keeps the node from "
+              "competing with other nodes for every core (the default model needs ~11 ms per "
+              "640x480 frame on one core); 0 = torch's default (all cores).", read_only=True,
+              limits=(0, 256)),
+    ParamSpec("long_term", True, "Wrap the tracker in the long-term tracker (loss detection, "
+              "LOST/SEARCHING states, re-detection).", read_only=True),
+    ParamSpec("image_transport", "raw", "raw subscribes `image` (sensor_msgs/Image); compressed "
+              "subscribes `image/compressed` (sensor_msgs/CompressedImage, jpeg/png).",
+              read_only=True, choices=("raw", "compressed")),
+    ParamSpec("image_reliability", "best_effort", "QoS reliability of the image subscription "
+              "(depth 1).", read_only=True, choices=("best_effort", "reliable")),
+    ParamSpec("diagnostics_period_s", 1.0, "Period of /diagnostics messages, seconds.",
+              read_only=True, limits=(0.05, 60.0)),
+    ParamSpec("frame_buffer_s", 2.0, "Seconds of recent frames kept so an init box drawn on an "
+              "earlier frame (by header stamp) starts on that frame.", limits=(0.0, 30.0)),
+    ParamSpec("max_image_age_s", 1.0, "Drop images whose header stamp is older than this (node "
+              "clock; honours use_sim_time); 0 = never drop by age.", limits=(0.0, 3600.0)),
+    ParamSpec("publish_mask", True, "Publish ~/mask (mono8 0/255) when it has subscribers."),
+    ParamSpec("publish_debug_image", True, "Publish ~/debug_image (bgr8 overlay) when it has "
+              "subscribers."),
+    ParamSpec("target_label", "target", "class_id of published detections when the init box "
+              "carries none."),
+)
+
+# Long-term tracker settings (LongTermConfig fields, ``tracker_key``) exposed as run-time
+# parameters. Their defaults are the built tracker's values (the model config's ``long_term:``
+# section, else LongTermConfig's defaults); a params file that sets them wins.
+LONG_TERM_PARAMS: Tuple[ParamSpec, ...] = (
+    ParamSpec("loss_threshold", 0.3, "Confidence (0..1) below which a frame counts as a miss; "
+              "loss_patience_frames misses in a row declare the target LOST.",
+              limits=(0.0, 1.0), tracker_key="loss_threshold"),
+    ParamSpec("reacquire_threshold", 0.6, "Confidence (0..1) for TRACKING, and that a "
+              "re-detected candidate needs to be accepted; must exceed loss_threshold (the gap "
+              "is the hysteresis band, reported UNCERTAIN).", limits=(0.0, 1.0),
+              tracker_key="reacquire_threshold"),
+    ParamSpec("loss_patience_frames", 3, "Consecutive frames below loss_threshold before the "
+              "target is declared LOST.", limits=(1, 1000), tracker_key="loss_patience"),
+    ParamSpec("reacquire_confirm_frames", 2, "Consecutive frames a re-detected candidate must "
+              "score >= reacquire_threshold before tracking resumes.", limits=(1, 100),
+              tracker_key="confirm_frames"),
+    ParamSpec("search_windows_per_frame", 1, "Re-detection windows evaluated per SEARCHING frame "
+              "(more = faster re-acquisition, slower frames).", limits=(1, 64),
+              tracker_key="windows_per_frame"),
+    ParamSpec("search_widen_step_px", 128, "Growth of the search input per widening step "
+              "(network pixels, multiple of 8) before the global search.", limits=(8, 1024),
+              tracker_key="widen_step", int_step=8),
+    ParamSpec("search_tile_overlap", 0.15, "Overlap (fraction) of the global search tiles.",
+              limits=(0.0, 0.85), tracker_key="tile_overlap"),
+)
+
+ALL_PARAMS: Tuple[ParamSpec, ...] = NODE_PARAMS + LONG_TERM_PARAMS
+SPECS: Dict[str, ParamSpec] = {spec.name: spec for spec in ALL_PARAMS}
+
+
+@dataclass(frozen=True)
+class NodeSettings:
+    """Typed snapshot of every parameter (see NODE_PARAMS); ``long_term`` holds the tracker
+    settings by tracker_key."""
+
+    model_config: str
+    model_weights: str
+    device: str
+    fp16: bool
+    num_threads: int
+    long_term: bool
+    image_transport: str
+    image_reliability: str
+    diagnostics_period_s: float
+    frame_buffer_s: float
+    max_image_age_s: float
+    publish_mask: bool
+    publish_debug_image: bool
+    target_label: str
+    tracker_settings: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> "NodeSettings":
+        node_values = {s.name: values[s.name] for s in NODE_PARAMS}
+        tracker = {s.tracker_key: values[s.name] for s in LONG_TERM_PARAMS if s.name in values}
+        return cls(tracker_settings=tracker, **node_values)
+
+    def values(self) -> Dict[str, Any]:
+        out = {s.name: getattr(self, s.name) for s in NODE_PARAMS}
+        for spec in LONG_TERM_PARAMS:
+            if spec.tracker_key in self.tracker_settings:
+                out[spec.name] = self.tracker_settings[spec.tracker_key]
+        return out
+
+
+CrossCheck = Callable[[Mapping[str, Any]], Optional[str]]
+
+# Rules between parameters: each returns a one-line reason or None.
+def _hysteresis_order(values: Mapping[str, Any]) -> Optional[str]:
+    low, high = values.get("loss_threshold"), values.get("reacquire_threshold")
+    if low is not None and high is not None and not low < high:
+        return (f"loss_threshold ({low:g}) must be below reacquire_threshold ({high:g}): the gap "
+                f"between them is the hysteresis band")
+    return None
+
+
+CROSS_CHECKS: List[CrossCheck] = [_hysteresis_order]
+
+
+def validate_values(values: Mapping[str, Any], names: Optional[Iterable[str]] = None) -> Optional[str]:
+    """Reason the (complete) parameter ``values`` are invalid, or None. Only ``names`` (default:
+    all) are checked one by one; the cross-parameter rules always run."""
+    for name in (values if names is None else names):
+        spec = SPECS.get(name)
+        if spec is not None:
+            reason = spec.check(values[name])
+            if reason:
+                return reason
+    for rule in CROSS_CHECKS:
+        reason = rule(values)
+        if reason:
+            return reason
+    return None
+
+
+def _coerce_overrides(node: Node) -> None:
+    """A YAML ``2`` for a double parameter arrives as an integer and rclpy would refuse it with a
+    type error; accept it as 2.0 (ROS 2 users trip over this constantly)."""
+    overrides = getattr(node, "_parameter_overrides", None)
+    if not isinstance(overrides, dict):
+        return
+    for spec in ALL_PARAMS:
+        param = overrides.get(spec.name)
+        if param is not None and isinstance(spec.default, float) \
+                and param.type_ == Parameter.Type.INTEGER:
+            overrides[spec.name] = Parameter(spec.name, Parameter.Type.DOUBLE, float(param.value))
+
+
+def _declare(node: Node, specs: Iterable[ParamSpec], defaults: Mapping[str, Any]) -> Dict[str, Any]:
+    from rclpy.exceptions import ParameterException
+
+    declared: Dict[str, Any] = {}
+    for spec in specs:
+        default = defaults.get(spec.name, spec.default)
+        try:
+            param = node.declare_parameter(spec.name, default, spec.descriptor())
+        except ParameterException as exc:
+            raise ConfigError(f"parameter {spec.name}: {exc}") from None
+        reason = spec.check(param.value)
+        if reason:
+            raise ConfigError(f"parameter {reason}")
+        declared[spec.name] = param.value
+    return declared
+
+
+def declare_node_parameters(node: Node) -> Dict[str, Any]:
+    """Declare NODE_PARAMS on ``node`` (overrides from --params-file / -p apply); returns the
+    values. Raises :class:`ConfigError` (one line) for a wrong type, range or choice."""
+    _coerce_overrides(node)
+    return _declare(node, NODE_PARAMS, {})
+
+
+def declare_tracker_parameters(node: Node, tracker_defaults: Mapping[str, Any]) -> Dict[str, Any]:
+    """Declare LONG_TERM_PARAMS with ``tracker_defaults`` (tracker_key → value, the built
+    tracker's settings) as defaults; returns the values (the params file wins)."""
+    defaults = {spec.name: tracker_defaults[spec.tracker_key] for spec in LONG_TERM_PARAMS
+                if spec.tracker_key in tracker_defaults}
+    return _declare(node, LONG_TERM_PARAMS, defaults)
+
+
+def settings_of(values: Mapping[str, Any]) -> NodeSettings:
+    """Snapshot of declared values (all of NODE_PARAMS and LONG_TERM_PARAMS); ConfigError when a
+    cross-parameter rule fails."""
+    reason = validate_values(values, names=())
+    if reason:
+        raise ConfigError(f"parameters: {reason}")
+    return NodeSettings.from_values(values)
+
+
+def apply_changes(current: NodeSettings, params: Iterable[Parameter]) -> Tuple[Optional[str], NodeSettings]:
+    """Validate a set of run-time parameter changes against ``current``.
+
+    Returns (reason, settings): reason is None when accepted, and settings is the new snapshot
+    (``current`` unchanged when refused). Unknown names are ignored (not ours to judge)."""
+    values = current.values()
+    changed = []
+    for param in params:
+        if param.name in SPECS:
+            values[param.name] = param.value
+            changed.append(param.name)
+    reason = validate_values(values, changed)
+    if reason:
+        return reason, current
+    return None, NodeSettings.from_values(values)

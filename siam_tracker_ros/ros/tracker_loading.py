@@ -1,0 +1,129 @@
+"""Build, warm up, reconfigure and free the node's tracker (via the core factory).
+
+Kept apart from the node so the benchmark can build exactly what the node runs.
+"""
+from __future__ import annotations
+
+import dataclasses
+import gc
+import os
+from typing import Any, Dict, Mapping, Optional, Tuple
+
+import numpy as np
+
+from ..core.config import RuntimeOptions
+from ..core.errors import ConfigError
+from ..core.longterm import LongTermTracker
+from ..core.tracker import Tracker
+from .params import NodeSettings
+
+WARM_UP_FRAME_HW = (480, 640)
+
+
+def runtime_options(settings: NodeSettings) -> RuntimeOptions:
+    """RuntimeOptions of the node parameters (the node favours speed: exact=False)."""
+    try:
+        return RuntimeOptions(device=settings.device, fp16=settings.fp16, exact=False,
+                              num_threads=settings.num_threads or None)
+    except ValueError as exc:
+        raise ConfigError(f"parameter device: {exc}") from None
+
+
+def warm_up_frame(seed: int = 0) -> Tuple[np.ndarray, Tuple[float, float, float, float]]:
+    """A textured (480, 640, 3) uint8 BGR frame and a box on a distinct patch, for warm-up."""
+    rng = np.random.default_rng(seed)
+    frame = rng.integers(0, 80, size=WARM_UP_FRAME_HW + (3,), dtype=np.uint8)
+    frame[200:260, 280:360] = rng.integers(150, 255, size=(60, 80, 3), dtype=np.uint8)
+    return frame, (280.0, 200.0, 80.0, 60.0)
+
+
+def warm_up(tracker: Tracker, track_frames: int = 3) -> bool:
+    """Run initialise + ``track_frames`` tracks on a synthetic frame, then reset; returns whether
+    the tracker produced a mask (i.e. the model has a mask head)."""
+    frame, box = warm_up_frame()
+    tracker.initialize(frame, box)
+    has_mask = False
+    for _ in range(track_frames):
+        result = tracker.track(frame)
+        has_mask = has_mask or result.mask is not None
+    tracker.reset()
+    return has_mask
+
+
+def model_name(settings: NodeSettings) -> str:
+    if not settings.model_config:
+        return "default (parameter-free)"
+    return os.path.splitext(os.path.basename(settings.model_config.rstrip("/")))[0] or \
+        settings.model_config
+
+
+def load_tracker(settings: NodeSettings, warm_up_model: bool = True) -> Tuple[Tracker, str, bool]:
+    """(tracker, model name, has mask head) built from the node parameters and warmed up.
+
+    Raises ConfigError / CheckpointError with one line when the config or checkpoint is unusable.
+    """
+    from ..core.factory import build_tracker
+
+    config = settings.model_config or None       # a path or a bundled config name
+    weights = settings.model_weights or None
+    tracker = build_tracker(config=config, weights=weights, options=runtime_options(settings),
+                            long_term=settings.long_term)
+    has_mask = warm_up(tracker) if warm_up_model else False
+    return tracker, model_name(settings), has_mask
+
+
+def _long_term_part(tracker: Tracker) -> Optional[LongTermTracker]:
+    """The LongTermTracker in ``tracker`` (itself, or wrapped as ``.base``), or None."""
+    seen = 0
+    while tracker is not None and seen < 4:
+        if isinstance(tracker, LongTermTracker):
+            return tracker
+        tracker, seen = getattr(tracker, "base", None), seen + 1
+    return None
+
+
+def long_term_settings(tracker: Tracker) -> Optional[Dict[str, Any]]:
+    """The tracker's long-term settings (LongTermConfig fields → values), None when it has no
+    long-term part."""
+    part = _long_term_part(tracker)
+    return None if part is None else dataclasses.asdict(part.cfg)
+
+
+def apply_tracker_settings(tracker: Tracker, values: Mapping[str, Any]) -> None:
+    """Replace long-term settings (LongTermConfig field → value) of a built tracker; takes
+    effect on the next frame. ConfigError (one line) for an invalid combination."""
+    part = _long_term_part(tracker)
+    if part is None:
+        raise ConfigError(f"{type(tracker).__name__} has no long-term settings")
+    try:
+        part.cfg = dataclasses.replace(part.cfg, **dict(values))
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"long-term settings: {exc}") from None
+
+
+def resolved_device(device: str) -> str:
+    """The device string the tracker runs on (``auto`` resolved)."""
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
+def gpu_memory_mib(device: str) -> Optional[float]:
+    """Memory torch holds on the CUDA device in MiB (None on CPU)."""
+    import torch
+
+    dev = resolved_device(device)
+    if not dev.startswith("cuda") or not torch.cuda.is_available():
+        return None
+    return torch.cuda.memory_allocated(dev) / 2 ** 20
+
+
+def free_device_memory() -> None:
+    """Collect dropped models and return cached CUDA memory to the driver."""
+    import torch
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()

@@ -1,0 +1,195 @@
+"""From a :class:`DataSection` to a torch ``Dataset`` of labelled training pairs.
+
+Item ``i`` of :class:`PairDataset` is pair ``i`` of the :class:`PairSampler` with its labels:
+``template`` (3, 127, 127) uint8, ``search`` (3, 255, 255) uint8 (BGR, channels first; the
+trainer casts to float32 0..255), ``positive`` bool, ``box`` (4,) float32 xyxy search-crop px,
+and for RPN heads ``cls`` (A, S, S) int64, ``delta`` (4, A, S, S) float32, ``delta_weight``
+(A, S, S) float32.
+"""
+from __future__ import annotations
+
+import os
+from typing import List, Sequence as SequenceType
+
+import cv2
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from ..core.errors import ConfigError
+from ..data.pairs import PairSampler, PairSamplerConfig, SequencePairSource, StillImagePairSource
+from ..data.synthetic import SyntheticSpec, generate_sequence
+from .config import DataSection, SyntheticSource, TargetSection
+from .targets import RPNTargetConfig, anchor_boxes_cxcywh, rpn_targets
+
+_IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".ppm")
+_VIDEO_EXTENSIONS = (".avi", ".mp4", ".mkv", ".mov", ".webm", ".mpg", ".mpeg")
+
+
+def _limit_side(image: np.ndarray, max_side: int) -> np.ndarray:
+    scale = max_side / float(max(image.shape[:2]))
+    if scale >= 1.0:
+        return image
+    size = (max(1, int(round(image.shape[1] * scale))), max(1, int(round(image.shape[0] * scale))))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
+def load_images(folder: str, max_side: int) -> List[np.ndarray]:
+    """Every readable colour image in ``folder`` (sorted by name), shrunk to ``max_side``."""
+    if not os.path.isdir(folder):
+        raise ConfigError(f"image folder not found: {folder} (run scripts/fetch_training_data.sh)")
+    images = []
+    for name in sorted(os.listdir(folder)):
+        if name.lower().endswith(_IMAGE_EXTENSIONS):
+            image = cv2.imread(os.path.join(folder, name), cv2.IMREAD_COLOR)
+            if image is not None and min(image.shape[:2]) >= 32:
+                images.append(_limit_side(image, max_side))
+    if not images:
+        raise ConfigError(f"no readable images in {folder}")
+    return images
+
+
+def load_video_frames(folder: str, frames_per_video: int, max_side: int) -> List[np.ndarray]:
+    """``frames_per_video`` evenly spaced frames of every video in ``folder``."""
+    if not os.path.isdir(folder):
+        raise ConfigError(f"video folder not found: {folder} (run scripts/fetch_training_data.sh)")
+    frames: List[np.ndarray] = []
+    for name in sorted(os.listdir(folder)):
+        if not name.lower().endswith(_VIDEO_EXTENSIONS):
+            continue
+        capture = cv2.VideoCapture(os.path.join(folder, name))
+        decoded = []
+        while True:
+            ok, frame = capture.read()
+            if not ok:
+                break
+            decoded.append(frame)
+        capture.release()
+        if not decoded:
+            continue
+        picks = np.unique(np.linspace(0, len(decoded) - 1, max(1, frames_per_video)).round().astype(int))
+        frames.extend(_limit_side(decoded[i], max_side) for i in picks)
+    if not frames:
+        raise ConfigError(f"no readable videos in {folder}")
+    return frames
+
+
+def synthetic_training_sequences(source: SyntheticSource) -> list:
+    """``source.sequences`` random synthetic sequences (lazy frames) with every challenge
+    switched on at random; spec ``k`` is a pure function of ``source.seed + k``."""
+    sequences = []
+    for k in range(source.sequences):
+        seed = source.seed + k
+        rng = np.random.default_rng([seed, 7])
+        n = int(source.frames)
+        tw, th = int(rng.integers(20, 64)), int(rng.integers(20, 64))
+        scale_end = float(np.exp(rng.uniform(np.log(0.6), np.log(1.6))))
+        scale_end = min(scale_end, 0.48 * 240 / max(tw, th), 0.48 * 320 / max(tw, th))
+        occlusions = ()
+        if rng.random() < 0.4 and n > 40:
+            start = int(rng.integers(5, n - 30))
+            occlusions = ((start, int(rng.integers(5, 20)), float(rng.choice([0.3, 0.6, 1.0]))),)
+        fast = ((int(rng.integers(5, n - 10)), 4),) if rng.random() < 0.3 and n > 20 else ()
+        spec = SyntheticSpec(
+            seed=seed, num_frames=n, target_size_wh=(tw, th), scale_range=(1.0, scale_end),
+            speed_px=float(rng.uniform(0.5, 4.0)), fast_motion_frames=fast,
+            rotation_deg_per_frame=float(rng.choice([0.0, 0.0, rng.uniform(-1.5, 1.5)])),
+            occlusions=occlusions, distractors=int(rng.integers(0, 4)),
+            illumination_change=float(rng.choice([0.0, rng.uniform(0.1, 0.5)])),
+            motion_blur=bool(rng.random() < 0.3), name=f"train-synthetic-{seed}")
+        try:
+            sequences.append(generate_sequence(spec))
+        except ConfigError:
+            continue   # an unlucky geometry (e.g. target not visible on frame 0): skip it
+    return sequences
+
+
+def build_sources(data: DataSection):
+    """(sources, weights) from the config's data section."""
+    sources, weights = [], []
+    if data.synthetic.sequences > 0 and data.synthetic.weight > 0:
+        sources.append(SequencePairSource(synthetic_training_sequences(data.synthetic),
+                                          data.synthetic.max_gap, name="synthetic"))
+        weights.append(data.synthetic.weight)
+    for i, entry in enumerate(data.images):
+        sources.append(StillImagePairSource(load_images(entry.dir, entry.max_side), name=f"images{i}"))
+        weights.append(entry.weight)
+    for i, entry in enumerate(data.videos):
+        frames = load_video_frames(entry.dir, entry.frames_per_video, entry.max_side)
+        sources.append(StillImagePairSource(frames, name=f"videos{i}"))
+        weights.append(entry.weight)
+    for i, entry in enumerate(data.datasets):
+        sources.append(SequencePairSource(_read_dataset(entry.format, entry.root), entry.max_gap,
+                                          name=f"{entry.format}{i}"))
+        weights.append(entry.weight)
+    if not sources:
+        raise ConfigError("training data: no source with a positive weight")
+    return sources, weights
+
+
+def _read_dataset(fmt: str, root: str) -> list:
+    """Annotated sequences through the evaluation readers (imported lazily: optional)."""
+    try:
+        from ..evaluation import datasets as readers  # type: ignore[attr-defined]
+    except ImportError as exc:
+        raise ConfigError(f"dataset readers are not available ({exc}); cannot read {fmt} at {root}") from None
+    reader = getattr(readers, "load_dataset", None)
+    if reader is None:
+        raise ConfigError("siam_tracker_ros.evaluation.datasets has no load_dataset(format, root)")
+    return list(reader(fmt, root))
+
+
+def sampler_config(data: DataSection, exemplar_size: int, instance_size: int,
+                   context_amount: float) -> PairSamplerConfig:
+    return PairSamplerConfig(exemplar_size=exemplar_size, instance_size=instance_size,
+                             context_amount=context_amount, negative_share=data.negative_share,
+                             same_frame_negative_share=data.same_frame_negative_share, flip=data.flip,
+                             template_jitter=data.template_jitter, search_jitter=data.search_jitter)
+
+
+def rpn_target_config(targets: TargetSection) -> RPNTargetConfig:
+    return RPNTargetConfig(thr_high=targets.thr_high, thr_low=targets.thr_low, pos_num=targets.pos_num,
+                           total_num=targets.total_num, neg_num=targets.neg_num,
+                           neg_radius_cells=targets.neg_radius_cells,
+                           force_best_positive=targets.force_best_positive)
+
+
+class PairDataset(Dataset):
+    """Labelled pairs ``offset .. offset + length - 1`` of ``sampler`` (see module doc)."""
+
+    def __init__(self, sampler: PairSampler, length: int, score_size: int, stride: int,
+                 ratios: SequenceType[float], scales: SequenceType[float],
+                 targets: RPNTargetConfig, offset: int = 0):
+        self.sampler = sampler
+        self.length = int(length)
+        self.offset = int(offset)
+        self.targets = targets
+        self.stride = int(stride)
+        self.anchors = anchor_boxes_cxcywh(score_size, stride, ratios, scales,
+                                           sampler.config.instance_size)
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, i: int) -> dict:
+        index = self.offset + int(i)
+        pair = self.sampler.sample(index)
+        label_rng = np.random.default_rng([self.sampler.seed, index, 1])
+        cls, delta, weight = rpn_targets(self.anchors, pair.search_box_xyxy, pair.positive,
+                                         self.targets, label_rng, self.stride)
+        return {
+            "template": torch.from_numpy(np.ascontiguousarray(pair.template.transpose(2, 0, 1))),
+            "search": torch.from_numpy(np.ascontiguousarray(pair.search.transpose(2, 0, 1))),
+            "positive": torch.tensor(pair.positive),
+            "box": torch.from_numpy(pair.search_box_xyxy.astype(np.float32)),
+            "cls": torch.from_numpy(cls),
+            "delta": torch.from_numpy(delta),
+            "delta_weight": torch.from_numpy(weight),
+        }
+
+
+def worker_init(_worker_id: int) -> None:
+    """DataLoader worker setup: one OpenCV and one torch thread per worker process."""
+    cv2.setNumThreads(1)
+    torch.set_num_threads(1)
+

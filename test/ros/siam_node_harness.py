@@ -1,0 +1,292 @@
+"""Shared helpers of the node tests: an isolated ROS environment per test (own domain id,
+localhost discovery, temp log dir), the node plus a probe node in one executor, and seeded
+synthetic frames as sensor_msgs/Image.
+
+Import only after the module-level ``require_ros_interfaces()`` skip check.
+"""
+from __future__ import annotations
+
+import array
+import itertools
+import os
+import threading
+import time
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+import pytest
+
+_test_counter = itertools.count()
+
+
+def require_ros_interfaces() -> None:
+    """Skip the calling test module, saying why, when the ROS interfaces are not importable."""
+    missing = []
+    for module in ("rclpy", "vision_msgs.msg", "siam_tracker.msg", "siam_tracker.srv"):
+        try:
+            __import__(module)
+        except ImportError as exc:
+            missing.append(f"{module} ({exc})")
+    if missing:
+        pytest.skip("ROS 2 environment incomplete: cannot import " + ", ".join(missing) +
+                    " — run `make env` and `source scripts/activate_env.sh .venv`",
+                    allow_module_level=True)
+
+
+def isolated_ros_env(tmp_path) -> Tuple[int, str, Dict[str, str]]:
+    """(domain id, unique namespace, environment) for one test: a ROS_DOMAIN_ID derived from the
+    pid and a per-process test index (1..101), localhost-only discovery and a temp ROS_LOG_DIR.
+    The namespace keeps tests apart even if another process picks the same domain."""
+    index = next(_test_counter)
+    domain_id = 1 + (os.getpid() * 31 + index * 7) % 101
+    namespace = f"/t{os.getpid()}_{index}"
+    env = dict(os.environ)
+    env.update(ROS_DOMAIN_ID=str(domain_id), ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST",
+               ROS_LOG_DIR=str(tmp_path / "ros_log"), PYTHONUNBUFFERED="1")
+    env.pop("ROS_LOCALHOST_ONLY", None)
+    os.environ.update({k: env[k] for k in ("ROS_DOMAIN_ID", "ROS_AUTOMATIC_DISCOVERY_RANGE",
+                                           "ROS_LOG_DIR")})
+    return domain_id, namespace, env
+
+
+def stamp_of(ns: int):
+    from builtin_interfaces.msg import Time
+
+    return Time(sec=int(ns // 1_000_000_000), nanosec=int(ns % 1_000_000_000))
+
+
+def stamp_ns(stamp) -> int:
+    return int(stamp.sec) * 1_000_000_000 + int(stamp.nanosec)
+
+
+def raw_image(frame: np.ndarray, stamp_ns_: int, frame_id: str = "camera",
+              encoding: str = "bgr8", step: Optional[int] = None,
+              data: Optional[bytes] = None):
+    """sensor_msgs/Image of an (H, W, C) uint8 frame; ``encoding``/``step``/``data`` may be set
+    to anything (bad inputs included)."""
+    from sensor_msgs.msg import Image
+
+    height, width = frame.shape[:2]
+    channels = 1 if frame.ndim == 2 else frame.shape[2]
+    msg = Image()
+    msg.header.stamp = stamp_of(stamp_ns_)
+    msg.header.frame_id = frame_id
+    msg.height, msg.width, msg.encoding = height, width, encoding
+    msg.step = width * channels * frame.itemsize if step is None else step
+    msg.data = array.array("B", np.ascontiguousarray(frame).tobytes() if data is None else data)
+    return msg
+
+
+def detection(box_xywh: Sequence[float], stamp_ns_: int, det_id: str = "",
+              score: float = 1.0, label: str = ""):
+    """vision_msgs/Detection2D of a box (x, y, w, h) drawn on the frame stamped ``stamp_ns_``."""
+    from vision_msgs.msg import Detection2D, ObjectHypothesisWithPose
+
+    x, y, w, h = (float(v) for v in box_xywh)
+    det = Detection2D()
+    det.header.stamp = stamp_of(stamp_ns_)
+    det.header.frame_id = "camera"
+    det.bbox.center.position.x, det.bbox.center.position.y = x + w / 2.0, y + h / 2.0
+    det.bbox.size_x, det.bbox.size_y = w, h
+    det.id = det_id
+    hyp = ObjectHypothesisWithPose()
+    hyp.hypothesis.class_id, hyp.hypothesis.score = label, float(score)
+    det.results.append(hyp)
+    return det
+
+
+def det_box_xywh(det) -> Tuple[float, float, float, float]:
+    c, w, h = det.bbox.center.position, det.bbox.size_x, det.bbox.size_y
+    return (c.x - w / 2.0, c.y - h / 2.0, w, h)
+
+
+def iou_xywh(a: Sequence[float], b: Sequence[float]) -> float:
+    ax0, ay0, aw, ah = a
+    bx0, by0, bw, bh = b
+    iw = max(0.0, min(ax0 + aw, bx0 + bw) - max(ax0, bx0))
+    ih = max(0.0, min(ay0 + ah, by0 + bh) - max(ay0, by0))
+    inter = iw * ih
+    union = aw * ah + bw * bh - inter
+    return inter / union if union > 0 else 0.0
+
+
+def wait_until(predicate: Callable[[], Any], timeout_s: float, period_s: float = 0.02) -> Any:
+    """Poll ``predicate`` until it returns something truthy (returned) or the timeout (None)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(period_s)
+
+
+class Recorder:
+    """Thread-safe list of received messages per topic key."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._msgs: Dict[str, List[Any]] = {}
+
+    def callback(self, key: str) -> Callable[[Any], None]:
+        def store(msg: Any) -> None:
+            with self._lock:
+                self._msgs.setdefault(key, []).append(msg)
+        return store
+
+    def get(self, key: str) -> List[Any]:
+        with self._lock:
+            return list(self._msgs.get(key, []))
+
+    def last(self, key: str) -> Any:
+        msgs = self.get(key)
+        return msgs[-1] if msgs else None
+
+
+class NodeHarness:
+    """TrackerNode + a probe node (publishers, recorders, service clients) in one
+    MultiThreadedExecutor spinning on a background thread, in a private rclpy context."""
+
+    def __init__(self, tmp_path, overrides: Optional[Dict[str, Any]] = None) -> None:
+        import rclpy
+        from rclpy.executors import MultiThreadedExecutor
+        from rclpy.parameter import Parameter
+        from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+        from rcl_interfaces.srv import SetParameters
+        from sensor_msgs.msg import Image
+        from std_srvs.srv import SetBool, Trigger
+        from vision_msgs.msg import Detection2D, Detection2DArray
+        from std_msgs.msg import Float32
+        from siam_tracker.msg import TrackerStatus
+        from siam_tracker.srv import InitTarget
+        from siam_tracker_ros.ros.node import TrackerNode
+
+        self.domain_id, self.namespace, _ = isolated_ros_env(tmp_path)
+        self.context = rclpy.Context()
+        rclpy.init(context=self.context, domain_id=self.domain_id)
+        params = [Parameter(k, value=v) for k, v in (overrides or {}).items()]
+        self.node = TrackerNode(namespace=self.namespace, context=self.context,
+                                parameter_overrides=params)
+        self.probe = rclpy.create_node("probe", namespace=self.namespace, context=self.context)
+        best_effort = QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT,
+                                 history=HistoryPolicy.KEEP_LAST)
+        reliable = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE,
+                              history=HistoryPolicy.KEEP_LAST)
+        self.image_pub = self.probe.create_publisher(Image, "image", reliable)
+        self.init_pub = self.probe.create_publisher(Detection2D, "init_box", reliable)
+        self.inits_pub = self.probe.create_publisher(Detection2DArray, "init_boxes", reliable)
+        self.rec = Recorder()
+        base = f"{self.namespace}/siam_tracker"
+        self._subs = [
+            self.probe.create_subscription(Detection2D, f"{base}/detection",
+                                           self.rec.callback("detection"), reliable),
+            self.probe.create_subscription(Detection2DArray, f"{base}/detections",
+                                           self.rec.callback("detections"), reliable),
+            self.probe.create_subscription(TrackerStatus, f"{base}/status",
+                                           self.rec.callback("status"), reliable),
+            self.probe.create_subscription(Float32, f"{base}/confidence",
+                                           self.rec.callback("confidence"), reliable),
+        ]
+        self.reset_client = self.probe.create_client(Trigger, f"{base}/reset")
+        self.enable_client = self.probe.create_client(SetBool, f"{base}/enable")
+        self.init_client = self.probe.create_client(InitTarget, f"{base}/init")
+        self.param_client = self.probe.create_client(SetParameters, f"{base}/set_parameters")
+        self.best_effort = best_effort
+        self.executor = MultiThreadedExecutor(num_threads=4, context=self.context)
+        self.executor.add_node(self.node)
+        self.executor.add_node(self.probe)
+        self._thread = threading.Thread(target=self.executor.spin, daemon=True)
+        self._thread.start()
+        ready = wait_until(lambda: self.image_pub.get_subscription_count() > 0 and all(
+            s.get_publisher_count() > 0 for s in self._subs) and all(
+            c.service_is_ready() for c in (self.reset_client, self.enable_client,
+                                           self.init_client, self.param_client)), 20.0)
+        assert ready, "node and probe did not discover each other within 20 s"
+
+    # -------------------------------------------------------------- helpers
+    def call(self, client, request, timeout_s: float = 10.0):
+        future = client.call_async(request)
+        assert wait_until(future.done, timeout_s), f"{client.srv_name} did not answer"
+        return future.result()
+
+    def set_parameters(self, **values: Any):
+        from rclpy.parameter import Parameter
+        from rcl_interfaces.srv import SetParameters
+
+        request = SetParameters.Request(
+            parameters=[Parameter(k, value=v).to_parameter_msg() for k, v in values.items()])
+        return self.call(self.param_client, request).results
+
+    def publish(self, msg) -> None:
+        self.image_pub.publish(msg)
+
+    def statuses_after(self, count: int) -> List[Any]:
+        return self.rec.get("status")[count:]
+
+    def wait_status(self, predicate: Callable[[Any], bool], timeout_s: float = 10.0,
+                    after: int = 0) -> Any:
+        """First status (from index ``after``) satisfying ``predicate``, or None."""
+        def find():
+            for msg in self.rec.get("status")[after:]:
+                if predicate(msg):
+                    return msg
+            return None
+        return wait_until(find, timeout_s)
+
+    def close(self) -> None:
+        import rclpy
+
+        self.node.close()
+        self.executor.shutdown(timeout_sec=5.0)
+        self._thread.join(timeout=5.0)
+        self.node.destroy_node()
+        self.probe.destroy_node()
+        rclpy.try_shutdown(context=self.context)
+
+
+class FramePlayer:
+    """Publishes frames of a synthetic sequence through a NodeHarness on a background thread at
+    ``rate_hz``, stamped with the wall clock at publish time (``stamps_ns[i]`` of frame i)."""
+
+    def __init__(self, harness: NodeHarness, sequence, rate_hz: float = 30.0) -> None:
+        self.harness, self.sequence = harness, sequence
+        self.period_s = 1.0 / rate_hz
+        self.stamps_ns: List[int] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    @property
+    def published(self) -> int:
+        return len(self.stamps_ns)
+
+    def index_of(self, stamp_ns_: int) -> Optional[int]:
+        try:
+            return self.stamps_ns.index(stamp_ns_)
+        except ValueError:
+            return None
+
+    def _run(self) -> None:
+        next_s = time.monotonic()
+        for index in range(len(self.sequence)):
+            if self._stop.is_set():
+                return
+            frame = self.sequence.frames[index]
+            delay = next_s - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            now_ns = time.time_ns()
+            self.harness.publish(raw_image(frame, now_ns))
+            self.stamps_ns.append(now_ns)
+            next_s += self.period_s
+
+    def start(self) -> "FramePlayer":
+        self._thread.start()
+        return self
+
+    def wait_published(self, count: int, timeout_s: float = 20.0) -> bool:
+        return bool(wait_until(lambda: self.published >= count, timeout_s))
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5.0)

@@ -1,0 +1,233 @@
+"""The siam_tracker node in-process (node + probe node in one executor, real rclpy + Fast DDS):
+parameters, services, init paths and bad inputs that must leave the node running."""
+import math
+import time
+
+import numpy as np
+import pytest
+
+from siam_node_harness import require_ros_interfaces
+
+require_ros_interfaces()
+
+from siam_node_harness import (FramePlayer, NodeHarness, det_box_xywh, detection,  # noqa: E402
+                               iou_xywh, raw_image, stamp_ns, stamp_of, wait_until)
+from siam_tracker.msg import TrackerStatus  # noqa: E402
+from siam_tracker.srv import InitTarget  # noqa: E402
+from std_srvs.srv import SetBool, Trigger  # noqa: E402
+from vision_msgs.msg import Detection2DArray  # noqa: E402
+
+from siam_tracker_ros.data.synthetic import SyntheticSpec, generate_sequence  # noqa: E402
+from siam_tracker_ros.ros.params import ALL_PARAMS  # noqa: E402
+
+pytestmark = pytest.mark.ros
+
+TRACKING_STATES = (TrackerStatus.STATE_TRACKING, TrackerStatus.STATE_UNCERTAIN)
+
+
+@pytest.fixture
+def harness(tmp_path):
+    h = NodeHarness(tmp_path)
+    yield h
+    h.close()
+
+
+@pytest.fixture(scope="module")
+def sequence():
+    return generate_sequence(SyntheticSpec(seed=11, num_frames=120, frame_size_wh=(320, 240),
+                                           target_size_wh=(48, 40)))
+
+
+def _init_request(box_xywh, stamp, label=""):
+    x, y, w, h = box_xywh
+    request = InitTarget.Request(target_label=label)
+    request.header.stamp = stamp_of(stamp)
+    request.bbox.center.position.x, request.bbox.center.position.y = x + w / 2, y + h / 2
+    request.bbox.size_x, request.bbox.size_y = float(w), float(h)
+    return request
+
+
+def _processed(h):
+    last = h.rec.last("status")
+    return 0 if last is None else last.frames_processed
+
+
+def test_parameters_declared_with_descriptions_ranges_and_read_only(harness):
+    node = harness.node
+    for spec in ALL_PARAMS:
+        assert node.has_parameter(spec.name), spec.name
+        desc = node.describe_parameter(spec.name)
+        assert desc.description, f"{spec.name} has no description"
+        assert desc.read_only == spec.read_only, spec.name
+        if spec.limits is not None and isinstance(spec.default, float):
+            assert desc.floating_point_range[0].from_value == spec.limits[0]
+    for name in ("model_config", "model_weights", "device", "fp16", "image_transport"):
+        assert node.describe_parameter(name).read_only, name
+    assert node.get_parameter("target_label").value == "target"
+
+
+def test_runtime_parameter_changes_validated(harness):
+    ok = harness.set_parameters(max_image_age_s=0.5, publish_mask=False, target_label="person",
+                                loss_threshold=0.25, reacquire_threshold=0.7,
+                                loss_patience_frames=5)
+    assert all(r.successful for r in ok), [r.reason for r in ok]
+    assert harness.node.settings.max_image_age_s == 0.5 and harness.node.settings.target_label == "person"
+    long_term = harness.node._session.tracker      # the change reached the running tracker
+    assert (long_term.cfg.loss_threshold, long_term.cfg.reacquire_threshold,
+            long_term.cfg.loss_patience) == (0.25, 0.7, 5)
+    refused = {
+        "max_image_age_s": -1.0,         # below range
+        "frame_buffer_s": math.nan,      # NaN
+        "device": "cpu",                 # read-only
+        "image_transport": "compressed",  # read-only
+        "publish_mask": "yes",           # wrong type
+        "loss_threshold": 0.9,           # not below reacquire_threshold (hysteresis order)
+        "search_widen_step_px": 100,     # not a multiple of 8
+    }
+    for name, value in refused.items():
+        (result,) = harness.set_parameters(**{name: value})
+        assert not result.successful, name
+        assert result.reason, name
+    assert harness.node.settings.max_image_age_s == 0.5
+    assert harness.node.get_parameter("device").value == "auto"
+
+
+def test_init_on_earlier_frame_reset_and_enable(harness, sequence):
+    player = FramePlayer(harness, sequence, rate_hz=30.0).start()
+    try:
+        assert player.wait_published(20)
+        init_index = 8                               # box drawn on an earlier frame
+        response = harness.call(harness.init_client, _init_request(
+            sequence.boxes_xywh[init_index], player.stamps_ns[init_index], "car"))
+        assert response.success, response.message
+        assert response.target_id
+        status = harness.wait_status(lambda m: m.state in TRACKING_STATES and
+                                     m.target_id == response.target_id)
+        assert status is not None, "never TRACKING after ~/init"
+        assert wait_until(lambda: len(harness.rec.get("detection")) >= 10, 10.0)
+        dets = harness.rec.get("detection")
+        ious = []
+        for det in dets:
+            index = player.index_of(stamp_ns(det.header.stamp))
+            assert index is not None, "detection header is not a source image header"
+            assert det.header.frame_id == "camera"
+            assert det.id == response.target_id
+            assert det.results[0].hypothesis.class_id == "car"
+            ious.append(iou_xywh(det_box_xywh(det), sequence.boxes_xywh[index]))
+        assert np.mean(ious) > 0.5, [(player.index_of(stamp_ns(d.header.stamp)),
+                                      np.round(det_box_xywh(d), 1)) for d in dets[:5]]
+
+        reset = harness.call(harness.reset_client, Trigger.Request())
+        assert reset.success
+        assert harness.wait_status(lambda m: m.state == TrackerStatus.STATE_IDLE and
+                                   not m.target_id, after=len(harness.rec.get("status")) - 1)
+
+        count = len(harness.rec.get("status"))
+        disabled = harness.call(harness.enable_client, SetBool.Request(data=False))
+        assert disabled.success
+        assert harness.wait_status(lambda m: not m.enabled, after=count)
+        refused = harness.call(harness.init_client, _init_request(
+            sequence.boxes_xywh[0], 0))
+        assert not refused.success and "disabled" in refused.message
+
+        enabled = harness.call(harness.enable_client, SetBool.Request(data=True), timeout_s=60.0)
+        assert enabled.success, enabled.message
+        again = harness.call(harness.init_client, _init_request(
+            sequence.boxes_xywh[player.published - 1], player.stamps_ns[-1]))
+        assert again.success, again.message
+        assert again.target_id != response.target_id
+        assert harness.wait_status(lambda m: m.enabled and m.target_id == again.target_id
+                                   and m.state in TRACKING_STATES)
+    finally:
+        player.stop()
+
+
+def test_init_refusals_explain_why(harness, sequence):
+    frame = sequence.frames[0]
+    no_image = harness.call(harness.init_client, _init_request((10, 10, 20, 20), 0))
+    assert not no_image.success and "no image" in no_image.message
+    harness.publish(raw_image(frame, time.time_ns()))
+    assert wait_until(lambda: _processed(harness) >= 1, 5.0)
+    unknown = harness.call(harness.init_client, _init_request((10, 10, 20, 20), 12_345))
+    assert not unknown.success and "no buffered frame" in unknown.message
+    outside = harness.call(harness.init_client, _init_request((1000, 10, 20, 20), 0))
+    assert not outside.success and "outside" in outside.message
+    nan = harness.call(harness.init_client, _init_request((math.nan, 10, 20, 20), 0))
+    assert not nan.success
+    status = harness.wait_status(lambda m: "refused" in m.last_error)
+    assert status is not None
+
+
+def test_init_boxes_highest_score_wins_and_zero_box_stops(harness, sequence):
+    player = FramePlayer(harness, sequence, rate_hz=30.0).start()
+    try:
+        assert player.wait_published(10)
+        index = 5
+        array = Detection2DArray()
+        array.header.stamp = stamp_of(player.stamps_ns[index])
+        true_box = sequence.boxes_xywh[index]
+        array.detections = [detection((5, 5, 30, 30), player.stamps_ns[index], "weak", 0.2),
+                            detection(true_box, player.stamps_ns[index], "strong", 0.9, "dog")]
+        harness.inits_pub.publish(array)
+        status = harness.wait_status(lambda m: m.target_id == "strong" and
+                                     m.state in TRACKING_STATES)
+        assert status is not None, [m.last_error for m in harness.rec.get("status")[-3:]]
+        det = wait_until(lambda: harness.rec.last("detection"), 5.0)
+        assert det.results[0].hypothesis.class_id == "dog"
+        # zero-size box on init_box = stop
+        harness.init_pub.publish(detection((0, 0, 0, 0), 0))
+        count = len(harness.rec.get("status"))
+        assert harness.wait_status(lambda m: m.state == TrackerStatus.STATE_IDLE, after=count)
+        time.sleep(0.3)
+        idle = harness.rec.get("detections")[-1]
+        assert len(idle.detections) == 0
+    finally:
+        player.stop()
+
+
+def test_bad_inputs_leave_the_node_running(harness, sequence):
+    frame = sequence.frames[0]
+    harness.call(harness.enable_client, SetBool.Request(data=True))
+    base = time.time_ns()
+    harness.publish(raw_image(frame, base))
+    assert wait_until(lambda: _processed(harness) >= 1, 5.0)
+    assert harness.call(harness.init_client, _init_request(sequence.boxes_xywh[0], base)).success
+    assert harness.wait_status(lambda m: m.state in TRACKING_STATES)
+
+    h, w = frame.shape[:2]
+    short = frame.tobytes()[: w * 3 * (h // 2)]
+    cases = [   # (name, image maker from a fresh stamp, keyword expected in last_error)
+        ("unsupported encoding", lambda t: raw_image(frame, t, encoding="yuv-nonsense"),
+         "encoding"),
+        ("data shorter than step*height", lambda t: raw_image(frame, t, data=short), ""),
+        ("zero-size image", lambda t: raw_image(np.zeros((0, 0, 3), np.uint8), t), ""),
+        ("different size mid-stream", lambda t: raw_image(frame[: h // 2, : w // 2].copy(), t),
+         "size"),
+        ("stamps going backwards", lambda t: raw_image(frame, t - 200_000_000), "backwards"),
+    ]
+    for name, make, keyword in cases:
+        before = len(harness.rec.get("status"))
+        harness.publish(make(time.time_ns()))
+        status = harness.wait_status(lambda m, k=keyword: m.last_error and k in m.last_error,
+                                     after=before, timeout_s=5.0)
+        assert status is not None, f"{name}: no error in status " \
+            f"({[m.last_error for m in harness.rec.get('status')[before:]]})"
+        # still alive: a good frame is processed afterwards
+        processed = _processed(harness)
+        harness.publish(raw_image(frame, time.time_ns()))
+        assert wait_until(lambda p=processed: _processed(harness) > p, 5.0), f"dead after {name}"
+    # bad init boxes on the topic: NaN and outside the frame
+    for box in ((math.nan, 1, 10, 10), (w + 50, 1, 10, 10)):
+        before = len(harness.rec.get("status"))
+        harness.init_pub.publish(detection(box, 0))
+        assert harness.wait_status(lambda m: "init_box refused" in m.last_error, after=before)
+    # stale image (older than max_image_age_s) is dropped and reported
+    harness.set_parameters(max_image_age_s=0.5)
+    before = len(harness.rec.get("status"))
+    harness.publish(raw_image(frame, time.time_ns() - 5_000_000_000))
+    time.sleep(0.3)           # (the image subscription keeps depth 1: do not overwrite it)
+    harness.publish(raw_image(frame, time.time_ns()))
+    assert harness.wait_status(lambda m: "old" in m.last_error, after=before)
+    assert harness.node.health().dropped_stale >= 1
+    assert harness.rec.last("status").state in TRACKING_STATES + (
+        TrackerStatus.STATE_LOST, TrackerStatus.STATE_SEARCHING)

@@ -1,0 +1,70 @@
+"""The node as a process: an unusable model fails at startup with one clear line and exit code
+1 (no traceback); SIGTERM on a running node exits cleanly with 0."""
+import os
+import signal
+import time
+
+import pytest
+
+from siam_node_harness import require_ros_interfaces
+
+require_ros_interfaces()
+
+from siam_node_harness import isolated_ros_env, wait_until  # noqa: E402
+from siam_tracker_ros.ros.node_process import REPO_ROOT, stop_node  # noqa: E402
+from test_node_e2e import launch_node  # noqa: E402
+
+pytestmark = [pytest.mark.ros, pytest.mark.slow]
+
+PYSOT_CONFIG = os.path.join(REPO_ROOT, "models", "pysot", "siamrpn_alex_dwxcorr", "config.yaml")
+
+
+def _run_to_exit(tmp_path, extra, timeout_s=60.0):
+    _, namespace, env = isolated_ros_env(tmp_path)
+    proc, log = launch_node(env, namespace, tmp_path / "node.log", extra)
+    try:
+        proc.wait(timeout=timeout_s)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        log.close()
+    return proc.returncode, (tmp_path / "node.log").read_text()
+
+
+@pytest.mark.parametrize("case", ["missing", "unfitting"])
+def test_unusable_checkpoint_fails_at_startup_with_one_line(tmp_path, case):
+    import torch
+
+    weights = tmp_path / "weights.pth"
+    if case == "unfitting":
+        torch.save({"state_dict": {"not.a.layer": torch.zeros(3)}}, weights)
+    code, text = _run_to_exit(tmp_path, ["-p", f"model_config:={PYSOT_CONFIG}",
+                                         "-p", f"model_weights:={weights}"])
+    assert code == 1, text
+    assert "Traceback" not in text, text
+    fatal = [line for line in text.splitlines() if "cannot start" in line]
+    assert len(fatal) == 1, text
+    assert "weights.pth" in fatal[0] or "checkpoint" in fatal[0].lower(), fatal[0]
+
+
+def test_bad_parameter_value_fails_at_startup(tmp_path):
+    code, text = _run_to_exit(tmp_path, ["-p", "image_transport:=h264"])
+    assert code == 1 and "image_transport" in text and "Traceback" not in text, text
+
+
+def test_sigterm_shuts_down_cleanly(tmp_path):
+    _, namespace, env = isolated_ros_env(tmp_path)
+    proc, log = launch_node(env, namespace, tmp_path / "node.log")
+    try:
+        ready = wait_until(lambda: "ready" in (tmp_path / "node.log").read_text()
+                           or proc.poll() is not None, 60.0)
+        assert ready and proc.poll() is None, (tmp_path / "node.log").read_text()
+        time.sleep(0.5)
+        code = stop_node(proc, signal.SIGTERM)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        log.close()
+    text = (tmp_path / "node.log").read_text()
+    assert code == 0, text
+    assert "Traceback" not in text, text
