@@ -58,6 +58,7 @@ def bench_node(sequence, frames: int, rate_hz: float, namespace: str, log_dir: s
     import rclpy
     from rclpy.executors import SingleThreadedExecutor
     from rclpy.qos import QoSProfile, ReliabilityPolicy
+    from diagnostic_msgs.msg import DiagnosticArray
     from vision_msgs.msg import Detection2DArray
 
     from siam_tracker.msg import TrackerStatus
@@ -84,6 +85,8 @@ def bench_node(sequence, frames: int, rate_hz: float, namespace: str, log_dir: s
     sub = player.create_subscription(Detection2DArray, f"{base}/detections", on_detections,
                                      reliable)
     player.create_subscription(TrackerStatus, f"{base}/status", statuses.append, reliable)
+    diagnostics = []
+    player.create_subscription(DiagnosticArray, "/diagnostics", diagnostics.append, reliable)
     executor = SingleThreadedExecutor()
     executor.add_node(player)
     spin = threading.Thread(target=executor.spin, daemon=True)
@@ -96,10 +99,16 @@ def bench_node(sequence, frames: int, rate_hz: float, namespace: str, log_dir: s
         rss_start = node_process.rss_mib(proc.pid)
         frames_view = _Prefix(sequence, frames)
         started = time.monotonic()
-        record = player.play(frames_view, PlaySchedule(rate_hz, (), 0, 0))
+        rss_series = []
+
+        def sample_rss(index, _header):
+            if index % 250 == 0:
+                rss_series.append((index, node_process.rss_mib(proc.pid)))
+        record = player.play(frames_view, PlaySchedule(rate_hz, (), 0, 0), on_frame=sample_rss)
         play_s = time.monotonic() - started
         time.sleep(1.0)
         rss_end = node_process.rss_mib(proc.pid)
+        rss_series.append((frames, rss_end))
     finally:
         code = node_process.stop_node(proc)
         executor.shutdown(timeout_sec=5.0)
@@ -113,12 +122,23 @@ def bench_node(sequence, frames: int, rate_hz: float, namespace: str, log_dir: s
                 latencies.append((recv_s - record.published_s[index]) * 1e3)
                 with_target += count
     last = statuses[-1] if statuses else None
+    reached, internal = -1, ("nan", "nan", "nan")
+    for msg in reversed(diagnostics):
+        values = {kv.key: kv.value for st in msg.status for kv in st.values}
+        if "frames_received" in values:
+            reached = int(values["frames_received"])
+            internal = (values["latency_ms_mean"], values["latency_ms_p95"],
+                        values["latency_ms_max"])
+            break
+    span = record.published_s[-1] - record.published_s[0] if len(record.published_s) > 1 else 0
     return {
+        "reached": reached, "internal": internal,
+        "publish_rate": (len(record.published_s) - 1) / span if span > 0 else float("nan"),
         "latency_ms": np.asarray(latencies),
         "processed": len(latencies), "with_target": with_target,
         "published": len(record.stamps_ns), "play_s": play_s,
         "dropped": int(last.frames_dropped) if last else -1,
-        "rss_start": rss_start, "rss_end": rss_end, "exit_code": code,
+        "rss_start": rss_start, "rss_series": rss_series, "rss_end": rss_end, "exit_code": code,
     }
 
 
@@ -147,6 +167,9 @@ def main(argv=None) -> int:
     parser.add_argument("--bare-frames", type=int, default=200)
     parser.add_argument("--params-file", default=None, help="default: the node's tracker.yaml")
     parser.add_argument("--namespace", default="/siam_bench")
+    parser.add_argument("--fastdds-profile", default="large-images",
+                        help="large-images (config/fastdds_large_images.xml, for both processes), "
+                             "default (Fast DDS defaults / your environment) or an XML path")
     args = parser.parse_args(argv)
 
     from siam_tracker_ros.data.synthetic import generate_sequence
@@ -157,12 +180,17 @@ def main(argv=None) -> int:
     os.environ.setdefault("ROS_DOMAIN_ID", str(1 + os.getpid() % 100))
     log_dir = tempfile.mkdtemp(prefix="siam_bench_")
     os.environ.setdefault("ROS_LOG_DIR", os.path.join(log_dir, "ros_log"))
+    if args.fastdds_profile == "large-images":
+        node_process.use_fastdds_profile(node_process.large_image_profile())
+    elif args.fastdds_profile != "default":
+        node_process.use_fastdds_profile(os.path.abspath(args.fastdds_profile))
+    profile = os.environ.get("FASTRTPS_DEFAULT_PROFILES_FILE", "Fast DDS defaults")
     params_file = args.params_file or node_process.node_executable_and_params()[1]
     settings = node_settings_from_params_file(params_file)
     sequence = generate_sequence(demo_spec(seed=3, num_frames=max(args.frames, args.bare_frames),
                                            frame_size_wh=(640, 480), out_of_view=()))
-    print(f"bench_node: 640x480, {args.frames} frames at {args.rate:g} Hz, params {params_file}",
-          flush=True)
+    print(f"bench_node: 640x480, {args.frames} frames at {args.rate:g} Hz, params {params_file}, "
+          f"DDS profile {profile}", flush=True)
     name, bare = bench_bare_tracker(settings, sequence, args.bare_frames)
     print(f"bare tracker ({name}): {bare.mean():.1f} ms/frame over {bare.size} frames", flush=True)
     node = bench_node(sequence, args.frames, args.rate, args.namespace, log_dir)
@@ -173,16 +201,25 @@ def main(argv=None) -> int:
         ("end-to-end image->detections [ms]", _stats(lat)),
         ("node overhead (e2e - bare p50) [ms]", _stats(overhead)),
     ]
+    internal = node["internal"]     # the node's own figure over its last 300 frames (no p50)
+    rows.append(("in-node receive->publish, last 300 [ms]",
+                 f"{float(internal[0]):7.1f} {'':>7s} {float(internal[1]):7.1f} "
+                 f"{float(internal[2]):7.1f}"))
     print()
     print(f"{'640x480, ' + settings.device + ', model ' + name:44s} {'mean':>7s} {'p50':>7s} "
           f"{'p95':>7s} {'max':>7s}")
     for label, text in rows:
         print(f"{label:44s} {text}")
-    print(f"{'frames published / processed / dropped':44s} {node['published']} / "
-          f"{node['processed']} / {node['dropped']}  ({node['processed'] / node['play_s']:.1f} "
-          f"FPS out at {args.rate:g} Hz in; {node['with_target']} with a target)")
+    print(f"{'frames published / reached the node':44s} {node['published']} / {node['reached']} "
+          f"(published at {node['publish_rate']:.1f} Hz; the rest were lost in DDS before the node "
+          f"saw them — best effort, depth 1 — and are not in its drop count; see "
+          f"config/fastdds_large_images.xml)")
+    print(f"{'frames processed / dropped by the node':44s} {node['processed']} / {node['dropped']} "
+          f"({node['processed'] / node['play_s']:.1f} FPS out; {node['with_target']} with a target)")
     print(f"{'node RSS start -> end [MiB]':44s} {node['rss_start']:.0f} -> {node['rss_end']:.0f} "
           f"({node['rss_end'] - node['rss_start']:+.0f})")
+    print(f"{'node RSS by frame [MiB]':44s} " +
+          " ".join(f"{i}:{v:.0f}" for i, v in node["rss_series"]))
     print(f"{'node exit code (SIGINT)':44s} {node['exit_code']}")
     print(f"machine: {os.cpu_count()} CPU cores; load average "
           f"{' '.join(f'{v:.1f}' for v in os.getloadavg())}")

@@ -6,8 +6,11 @@ median of each stage (``TrackResult.extras['timings_ms']``: preprocess = crop + 
 backbone, head, postprocess), the median and p90 of the whole ``track()`` call, FPS
 (1000 / median) and the peak memory of the run (RSS on CPU, ``torch.cuda.max_memory_allocated``
 on CUDA), and the ratio to PySOT's own median on the same weights (CPU, 2 threads,
-640x480; see ``PYSOT_MEDIAN_MS``). ``_lt`` configs add a row for the lost state (831-px
-search), measured by holding the tracker in its lost mode.
+640x480; see ``PYSOT_MEDIAN_MS``). Long-term (``_lt``) trackers are held in their normal
+mode for the frame-size rows and add a row for the lost state (831-px search).
+
+On a machine shared with other busy processes, 2 OpenMP threads can be several times slower
+than 1 (threads spin waiting for each other); compare figures taken on an idle machine.
 
 Examples::
 
@@ -201,11 +204,12 @@ def _summarise(row: BenchRow, totals: Sequence[float], stages: Dict[str, List[fl
     return row
 
 
-def time_tracker(tracker, frames: Sequence[np.ndarray], box_xywh, warmup: int, force_lost: bool = False,
+def time_tracker(tracker, frames: Sequence[np.ndarray], box_xywh, warmup: int, force_lost: Optional[bool] = None,
                  progress=None) -> Tuple[List[float], Dict[str, List[float]]]:
     """Initialise on frames[0] and track the rest; per-frame wall times (ms) of ``track()``
-    after ``warmup`` frames, and each stage's times. ``force_lost`` holds a long-term tracker
-    in its lost mode (every call searches at the lost instance size)."""
+    after ``warmup`` frames, and each stage's times. ``force_lost`` True/False holds a long-term
+    tracker in its lost/normal mode before every call (random weights on synthetic frames would
+    otherwise flip it); None leaves it alone."""
     import torch
 
     from ..core.torch_device import synchronize
@@ -215,8 +219,8 @@ def time_tracker(tracker, frames: Sequence[np.ndarray], box_xywh, warmup: int, f
     totals: List[float] = []
     stages: Dict[str, List[float]] = {k: [] for k in STAGES}
     for index, frame in enumerate(frames[1:]):
-        if force_lost:
-            tracker.lost = True
+        if force_lost is not None:
+            tracker.lost = force_lost
         synchronize(device)
         start = time.perf_counter()
         result = tracker.track(frame)
@@ -254,8 +258,9 @@ def bench_config(name_or_path: str, sizes: Sequence[Tuple[int, int]], args, prog
     tracker = build_pysot_tracker(exp, weights, options)
     device = getattr(getattr(tracker, "rpn", tracker), "device", torch.device("cpu"))
     memory = PeakMemory(device)
+    long_term = exp.track.type == "SiamRPNLTTracker"
     runs = [(size, False, args.frames) for size in sizes]
-    if exp.track.type == "SiamRPNLTTracker" and args.lost_frames > 0:
+    if long_term and args.lost_frames > 0:
         runs.append((sizes[0], True, args.lost_frames))
     rows = []
     for size, lost, count in runs:
@@ -266,7 +271,8 @@ def bench_config(name_or_path: str, sizes: Sequence[Tuple[int, int]], args, prog
                        threads=torch.get_num_threads(), frames=count, mem_kind=memory.kind,
                        pysot_ms=PYSOT_MEDIAN_MS.get(label))
         memory.reset()
-        totals, stages = time_tracker(tracker, frames, box, warmup, force_lost=lost, progress=progress)
+        totals, stages = time_tracker(tracker, frames, box, warmup, force_lost=lost if long_term else None,
+                                      progress=progress)
         row.peak_mem_mib = memory.peak_mib()
         rows.append(_summarise(row, totals, stages))
         tracker.reset()

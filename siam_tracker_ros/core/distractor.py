@@ -15,9 +15,10 @@ target's own descriptor (taken at initialisation) by ``reject_margin``; re-detec
 accepts such a candidate. An exact copy of the target resembles both equally, so it is neither
 penalised more than the target nor rejected: appearance cannot separate copies.
 
-The descriptor is tracker-independent, so this works over any :class:`SearchableTracker`:
-the candidate box's square context-free patch (side ``sqrt(w h)``), cropped with THE crop,
-``descriptor_size`` x ``descriptor_size`` x 3 BGR, zero-mean, unit norm.
+The descriptor is tracker-independent (:func:`appearance_descriptor`: coarse intensity and
+colour-opponent layout of the candidate box), so this works over any
+:class:`SearchableTracker`, including when the tracker's own features cannot tell a
+look-alike from the target.
 """
 from __future__ import annotations
 
@@ -43,14 +44,22 @@ def box_iou(a: Sequence[float], b: Sequence[float]) -> float:
     return inter / union if union > 0 else 0.0
 
 
-def appearance_descriptor(frame: np.ndarray, box_xywh: Sequence[float], size: int,
-                          pad_bgr: Sequence[float]) -> np.ndarray:
-    """(size*size*3,) float32 unit-norm zero-mean descriptor of the box's square patch."""
+def appearance_descriptor(frame: np.ndarray, box_xywh: Sequence[float], grid: int = 4,
+                          pad_bgr: Sequence[float] = (0.0, 0.0, 0.0)) -> np.ndarray:
+    """(3 * grid * grid,) float32 unit-norm descriptor of the box's square patch (side
+    ``sqrt(w h)``, cropped with THE crop to ``8 * grid`` px): per cell of a ``grid`` x ``grid``
+    layout the mean intensity (minus the patch mean) and the colour opponents R-G and
+    (R+G)/2-B. Coarse cells make it tolerant to a few pixels of misalignment; the opponents
+    keep the hue. Zero vector for a flat grey patch."""
     x, y, w, h = (float(v) for v in box_xywh)
     side = max(1, int(round(math.sqrt(max(w, 1.0) * max(h, 1.0)))))
-    patch, _ = crop_patch(frame, (x + w / 2.0 - 0.5, y + h / 2.0 - 0.5), side, 2 * size, pad_bgr)
-    small = patch.astype(np.float32).reshape(size, 2, size, 2, 3).mean(axis=(1, 3))
-    vec = (small - small.mean()).ravel()
+    cell = 8
+    patch, _ = crop_patch(frame, (x + w / 2.0 - 0.5, y + h / 2.0 - 0.5), side, cell * grid, pad_bgr)
+    means = patch.astype(np.float32).reshape(grid, cell, grid, cell, 3).mean(axis=(1, 3)) / 255.0
+    blue, green, red = means[..., 0], means[..., 1], means[..., 2]
+    intensity = (blue + green + red) / 3.0
+    vec = np.concatenate([(intensity - intensity.mean()).ravel(), (red - green).ravel(),
+                          (0.5 * (red + green) - blue).ravel()]).astype(np.float32)
     norm = float(np.linalg.norm(vec))
     return vec / norm if norm > 1e-6 else np.zeros_like(vec)
 
@@ -76,8 +85,8 @@ class DistractorMemory:
     """
 
     def __init__(self, capacity: int = 4, weight: float = 0.5, min_score: float = 0.5,
-                 max_overlap: float = 0.2, merge_similarity: float = 0.9,
-                 descriptor_size: int = 16, reject_margin: float = 0.1) -> None:
+                 max_overlap: float = 0.2, merge_similarity: float = 0.95,
+                 descriptor_grid: int = 4, reject_margin: float = 0.05) -> None:
         self.capacity = int(capacity)
         self.reject_margin = float(reject_margin)
         self._target: Optional[np.ndarray] = None
@@ -85,7 +94,7 @@ class DistractorMemory:
         self.min_score = float(min_score)
         self.max_overlap = float(max_overlap)
         self.merge_similarity = float(merge_similarity)
-        self.descriptor_size = int(descriptor_size)
+        self.descriptor_grid = int(descriptor_grid)
         self._pad_bgr: Tuple[float, float, float] = (0.0, 0.0, 0.0)
         self._items: List[np.ndarray] = []
 
@@ -104,7 +113,7 @@ class DistractorMemory:
                 self._target = self.describe(frame, target_box)
 
     def describe(self, frame: np.ndarray, box_xywh: Sequence[float]) -> np.ndarray:
-        return appearance_descriptor(frame, box_xywh, self.descriptor_size, self._pad_bgr)
+        return appearance_descriptor(frame, box_xywh, self.descriptor_grid, self._pad_bgr)
 
     def similarity(self, descriptor: np.ndarray) -> float:
         """Largest similarity (clipped at 0) of ``descriptor`` to a remembered distractor."""

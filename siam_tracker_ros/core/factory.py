@@ -36,6 +36,8 @@ PYSOT_KEYS = ("META_ARC", "BACKBONE", "ADJUST", "RPN", "MASK", "REFINE", "ANCHOR
 LONG_TERM_PREFIX = "long_term."
 # Re-detection input cap for single-scale (RPN) bases: one window ~ (383/255)^2 = 2.3 frames.
 PYSOT_MAX_INSTANCE_SIZE = 383
+# Cosine-window weight of re-detection windows for PySOT bases (PySOT's own lost-mode value).
+PYSOT_LOST_WINDOW_INFLUENCE = 0.001
 
 
 # --------------------------------------------------------------------------- bundled files
@@ -123,10 +125,10 @@ def _split_overrides(overrides: Optional[Mapping[str, Any]]) -> Tuple[Dict[str, 
 def _apply_section_overrides(data: Mapping[str, Any], overrides: Mapping[str, Any],
                              where: str) -> Dict[str, Dict[str, Any]]:
     """Our format: copy the sections and apply ``section.key`` overrides."""
-    sections = {name: dict(data.get(name) or {}) for name in OUR_SECTIONS}
     for name in OUR_SECTIONS:
         if data.get(name) is not None and not isinstance(data.get(name), Mapping):
             raise ConfigError(f"{where}: section {name} must be a mapping")
+    sections = {name: dict(data.get(name) or {}) for name in OUR_SECTIONS}
     for dotted, value in overrides.items():
         section, _, key = dotted.partition(".")
         if section not in OUR_SECTIONS or not key:
@@ -171,7 +173,8 @@ def _build_pysot(path: Path, weights: Optional[PathLike], options: RuntimeOption
     tracker = build_pysot_tracker(exp, os.fspath(Path(os.fspath(weights)).expanduser()), options)
     long_term = {"loss_threshold": exp.track.confidence_low,
                  "reacquire_threshold": exp.track.confidence_high,
-                 "max_instance_size": max(PYSOT_MAX_INSTANCE_SIZE, exp.track.instance_size)}
+                 "max_instance_size": max(PYSOT_MAX_INSTANCE_SIZE, exp.track.instance_size),
+                 "search_window_influence": PYSOT_LOST_WINDOW_INFLUENCE}
     return tracker, long_term
 
 
@@ -192,20 +195,26 @@ def build_tracker(config: Optional[PathLike] = None, weights: Optional[PathLike]
       module doc.
     weights: checkpoint; required by PySOT configs, refused by the parameter-free model.
     long_term: wrap in :class:`LongTermTracker` (settings: the config's ``long_term:`` section,
-      for PySOT configs ``loss/reacquire_threshold`` = ``TRACK.CONFIDENCE_LOW/HIGH``).
+      for PySOT configs ``loss/reacquire_threshold`` = ``TRACK.CONFIDENCE_LOW/HIGH``, largest
+      search input :data:`PYSOT_MAX_INSTANCE_SIZE`, search window influence 0.001).
     overrides: dotted keys: ``long_term.<field>`` for the long-term settings, otherwise
       ``<section>.<key>`` (ours, e.g. ``tracker.window_influence``) or PySOT's
       ``TRACK.PENALTY_K`` style.
     Raises ConfigError / CheckpointError / InvalidInputError with one readable line.
     """
-    path = resolve_config_path(config)
-    if (config is None or os.fspath(config) == "default") and weights is None \
-            and DEFAULT_TRACKER_WEIGHTS is not None:
+    use_default = config is None or os.fspath(config) == "default"
+    if use_default and DEFAULT_TRACKER_WEIGHTS is None and find_bundled_file(DEFAULT_TRACKER_CONFIG) is None:
+        # A pip install without the data files: the bundled default file holds exactly the
+        # dataclass defaults (a test checks it), so build from those.
+        path, data = Path(f"<built-in {DEFAULT_TRACKER_CONFIG}>"), {}
+    else:
+        path = resolve_config_path(config)
+        data = _read_yaml(path)
+    if use_default and weights is None and DEFAULT_TRACKER_WEIGHTS is not None:
         weights = find_bundled_file(DEFAULT_TRACKER_WEIGHTS)
         if weights is None:
             raise CheckpointError(f"bundled default weights {DEFAULT_TRACKER_WEIGHTS} not found")
     long_term_overrides, rest = _split_overrides(overrides)
-    data = _read_yaml(path)
     if is_pysot_config(data):
         tracker, long_term_values = _build_pysot(path, weights, options, rest)
     else:

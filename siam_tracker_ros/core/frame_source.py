@@ -92,6 +92,10 @@ class VideoStream(FrameStream):
     """Frames decoded from a video file with ``cv2.VideoCapture``."""
 
     def __init__(self, path: Path) -> None:
+        # Keep FFmpeg's own messages ("moov atom not found" ...) off stderr: a bad file gets
+        # our one-line error instead. Read by OpenCV when its first capture opens; an explicit
+        # setting by the user wins.
+        os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
         self._capture = cv2.VideoCapture(str(path))
         ok, frame = (self._capture.read() if self._capture.isOpened() else (False, None))
         if not ok or frame is None:

@@ -265,8 +265,8 @@ class LongTermTracker:
         self.base.state = value
 
     def propose(self, frame: np.ndarray, center_xy: Sequence[float],
-                instance_size: Optional[int] = None) -> Proposal:
-        return self.base.propose(frame, center_xy, instance_size)
+                instance_size: Optional[int] = None, **kwargs) -> Proposal:
+        return self.base.propose(frame, center_xy, instance_size, **kwargs)
 
     def accept(self, proposal: Proposal) -> None:
         self.base.accept(proposal)

@@ -2,9 +2,9 @@
 recipe: shift, scale, aspect, blur, motion blur, colour, grey, flip).
 
 Conventions: images are (H, W, 3) uint8 BGR; boxes in frame pixels are ``box_xywh`` (0-based,
-top-left corner); boxes in a crop are ``box_xyxy`` in crop pixels whose centres are integer
-coordinates (pixel ``u`` covers ``[u - 0.5, u + 0.5]``), so the centre of a 255-px crop is
-127.0 -- the point RPN anchors and the tracker's decoding call offset 0.
+top-left corner, the tracker's centre convention ``x + (w - 1) / 2``); boxes in a crop are
+``box_xyxy`` in crop pixels whose centres are integer coordinates, so the centre of a 255-px
+crop is 127.0 -- the point RPN anchors and the tracker's decoding call offset 0.
 
 The crop geometry equals the tracker's at zero jitter: the template window side is
 ``s_z = sqrt((w + p) (h + p))`` with ``p = context (w + h)``, mapped onto ``exemplar_size``
@@ -78,22 +78,30 @@ def mean_color(image: np.ndarray) -> Tuple[float, float, float]:
     return (float(mean[0]), float(mean[1]), float(mean[2]))
 
 
-def warp_crop(image: np.ndarray, center_xy: Sequence[float], crop_per_frame_px: Sequence[float],
-              out_size: int, target_uv: Sequence[float], pad_bgr: Sequence[float],
-              rotate_deg: float = 0.0) -> np.ndarray:
-    """(out_size, out_size, 3) uint8 crop mapping frame point ``center_xy`` to crop point
-    ``target_uv``, scaled by ``crop_per_frame_px`` = (kx, ky) crop pixels per frame pixel and
-    rotated by ``rotate_deg`` (counter-clockwise in the image) about that point. Bilinear,
-    outside pixels take ``pad_bgr``."""
-    kx, ky = float(crop_per_frame_px[0]), float(crop_per_frame_px[1])
-    cx, cy = float(center_xy[0]), float(center_xy[1])
-    u0, v0 = float(target_uv[0]), float(target_uv[1])
-    theta = math.radians(rotate_deg)
-    c, s = math.cos(theta), math.sin(theta)
-    # crop = R @ diag(kx, ky) @ (frame - centre) + target_uv
-    a = np.array([[c * kx, s * ky], [-s * kx, c * ky]], dtype=np.float64)
-    offset = np.array([u0, v0]) - a @ np.array([cx, cy])
-    matrix = np.hstack([a, offset[:, None]])
+def tracker_window_matrix(state_xy: Sequence[float], crop_per_frame_px: Sequence[float],
+                          out_size: int) -> np.ndarray:
+    """(2, 3) affine frame -> crop matrix of the tracker's crop (:func:`core.crop.crop_patch`)
+    around a state centre ``state_xy`` (pixel-index coordinates: pixel centres at integers).
+
+    Like the tracker, the window's left edge is ``floor(state - side / 2)`` (side = out_size /
+    k frame px) and the resize maps crop pixel ``u`` to frame ``left + (u + 0.5) / k - 0.5``;
+    so the state centre lands 0.5-1.5 frame px right/down of the crop centre, exactly where
+    the tracker's crops put it (its decoding ignores that offset; training on the same crops
+    teaches the network to compensate it on average).
+    """
+    matrix = np.zeros((2, 3), dtype=np.float64)
+    for axis in range(2):
+        k = float(crop_per_frame_px[axis])
+        left = math.floor(float(state_xy[axis]) - out_size / k / 2.0)
+        matrix[axis, axis] = k
+        matrix[axis, 2] = -k * (left - 0.5) - 0.5
+    return matrix
+
+
+def warp_crop(image: np.ndarray, matrix: np.ndarray, out_size: int,
+              pad_bgr: Sequence[float]) -> np.ndarray:
+    """(out_size, out_size, 3) uint8 crop of ``image`` through the (2, 3) frame -> crop affine
+    ``matrix`` (bilinear; pixels from outside the frame take ``pad_bgr``)."""
     return cv2.warpAffine(image, matrix, (int(out_size), int(out_size)), flags=cv2.INTER_LINEAR,
                           borderMode=cv2.BORDER_CONSTANT,
                           borderValue=tuple(float(v) for v in pad_bgr))
@@ -108,14 +116,18 @@ def _rotated_hull_wh(w: float, h: float, rotate_deg: float) -> Tuple[float, floa
 def jittered_crop(image: np.ndarray, box_xywh: Sequence[float], out_size: int, side_px: float,
                   jitter: CropJitter, rng: np.random.Generator,
                   pad_bgr: Optional[Sequence[float]] = None) -> Tuple[np.ndarray, np.ndarray]:
-    """Crop ``image`` around ``box_xywh`` so that ``side_px`` frame pixels span ``out_size``
-    crop pixels, with the target shifted / scaled / rotated by ``jitter`` (geometry only).
+    """Crop ``image`` around ``box_xywh`` as the tracker would from a state ``side_px`` wide
+    (frame px onto ``out_size`` crop px) that is off the target by the ``jitter`` shift, with
+    the target scaled / rotated by ``jitter`` (geometry only).
 
-    Returns the (out_size, out_size, 3) uint8 crop and the target ``box_xyxy`` (4,) float32
-    in crop pixels. The shift is limited so the target centre stays inside the crop.
+    Returns the (out_size, out_size, 3) uint8 crop and the target ``box_xyxy`` (4,) float32 in
+    the *decoding* frame of the crop: its centre is ``(out_size - 1) / 2`` plus the target's
+    offset from the state centre (what the tracker adds to its state), so labels are unbiased
+    for the tracker's decoding. The box centre uses the tracker's convention ``x + (w - 1) / 2``.
+    The shift is limited so the target centre stays inside the crop.
     """
     x, y, w, h = (float(v) for v in box_xywh)
-    center = (x + w / 2.0, y + h / 2.0)
+    centre = (x + (w - 1.0) / 2.0, y + (h - 1.0) / 2.0)
     k = out_size / float(side_px)
     kx = k * (1.0 + jitter.scale * float(rng.uniform(-1, 1)))
     ky = k * (1.0 + jitter.scale * float(rng.uniform(-1, 1)))
@@ -125,7 +137,15 @@ def jittered_crop(image: np.ndarray, box_xywh: Sequence[float], out_size: int, s
     dv = float(rng.uniform(-limit, limit)) if limit > 0 else 0.0
     angle = float(rng.uniform(-jitter.rotate_deg, jitter.rotate_deg)) if jitter.rotate_deg else 0.0
     pad = mean_color(image) if pad_bgr is None else pad_bgr
-    crop = warp_crop(image, center, (kx, ky), out_size, (mid + du, mid + dv), pad, angle)
+    state = (centre[0] - du / kx, centre[1] - dv / ky)
+    matrix = tracker_window_matrix(state, (kx, ky), out_size)
+    if angle:
+        # Rotate the content about the target's position in the crop.
+        tu = matrix[0, 0] * centre[0] + matrix[0, 2]
+        tv = matrix[1, 1] * centre[1] + matrix[1, 2]
+        rot = cv2.getRotationMatrix2D((tu, tv), angle, 1.0)
+        matrix = rot @ np.vstack([matrix, [0.0, 0.0, 1.0]])
+    crop = warp_crop(image, matrix, out_size, pad)
     bw, bh = _rotated_hull_wh(w * kx, h * ky, angle)
     box = np.array([mid + du - bw / 2, mid + dv - bh / 2, mid + du + bw / 2, mid + dv + bh / 2],
                    dtype=np.float32)
@@ -174,12 +194,3 @@ def photometric(patch: np.ndarray, jitter: CropJitter, rng: np.random.Generator)
     if u[4] < jitter.motion_blur:
         out = cv2.filter2D(out, -1, motion_blur_kernel(mlen, mangle))
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
-
-
-def flip_pair(template: np.ndarray, search: np.ndarray,
-              search_box_xyxy: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mirror both crops left-right (the pair stays consistent) and the search box with them."""
-    size = search.shape[1]
-    x0, y0, x1, y1 = (float(v) for v in search_box_xyxy)
-    box = np.array([size - 1 - x1, y0, size - 1 - x0, y1], dtype=np.float32)
-    return template[:, ::-1].copy(), search[:, ::-1].copy(), box

@@ -23,8 +23,8 @@ from typing import List, Optional, Sequence as SequenceType, Tuple
 import numpy as np
 
 from ..core.errors import ConfigError
-from .augment import (CropJitter, SEARCH_JITTER, TEMPLATE_JITTER, context_side, flip_pair,
-                      jittered_crop, photometric)
+from .augment import (CropJitter, SEARCH_JITTER, TEMPLATE_JITTER, context_side, jittered_crop,
+                      photometric)
 from .sequence import Sequence
 
 BoxXYWH = Tuple[float, float, float, float]
@@ -56,6 +56,13 @@ class TargetView:
     frame: np.ndarray
     box_xywh: BoxXYWH
     identity: Tuple[str, int]
+
+
+def flip_view(view: TargetView) -> TargetView:
+    """The view mirrored left-right (frame and box)."""
+    width = view.frame.shape[1]
+    x, y, w, h = view.box_xywh
+    return TargetView(np.ascontiguousarray(view.frame[:, ::-1]), (width - x - w, y, w, h), view.identity)
 
 
 def _usable(box: np.ndarray, min_side: float) -> bool:
@@ -251,6 +258,9 @@ class PairSampler:
         positive = bool(rng.random() >= cfg.negative_share)
         if not positive:
             search_view = self._negative_view(rng, template_view, search_view)
+        if rng.random() < cfg.flip:
+            # Mirror the frames, not the crops: the crops keep the tracker's window geometry.
+            template_view, search_view = flip_view(template_view), flip_view(search_view)
         z_side = context_side(template_view.box_xywh[2:], cfg.context_amount)
         template, _ = jittered_crop(template_view.frame, template_view.box_xywh, cfg.exemplar_size,
                                     z_side, cfg.template_jitter, rng)
@@ -259,6 +269,4 @@ class PairSampler:
                                     x_side, cfg.search_jitter, rng)
         template = photometric(template, cfg.template_jitter, rng)
         search = photometric(search, cfg.search_jitter, rng)
-        if rng.random() < cfg.flip:
-            template, search, box = flip_pair(template, search, box)
         return PairSample(template, search, box, positive, source.name)

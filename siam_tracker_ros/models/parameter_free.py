@@ -85,8 +85,6 @@ class ParameterFreeSiamFC(nn.Module):
         cfg = self.cfg
         s = cfg.cell_size
         x = images.float()
-        batch, _, height, width = x.shape
-        rows, cols = height // s, width // s
         # Intensity and colour opponents are linear in BGR: pool first, combine per cell.
         bgr = _cell_mean(x, s) * (1.0 / 255.0)
         blue, green, red = bgr[:, 0:1], bgr[:, 1:2], bgr[:, 2:3]
@@ -106,8 +104,6 @@ class ParameterFreeSiamFC(nn.Module):
         inv_mag = torch.rsqrt(gx * gx + gy * gy + 1e-12)
         orient = F.conv2d(double, self.bins).clamp_min_(0.0).mul_(inv_mag)
         orient_c = _cell_mean(orient, s)
-        inten_c, colour_c, orient_c = inten_c[..., :rows, :cols], colour_c[..., :rows, :cols], \
-            orient_c[..., :rows, :cols]
 
         mean5 = F.avg_pool2d(inten_c, 5, 1, 2, count_include_pad=False)
         var5 = F.avg_pool2d(inten_c * inten_c, 5, 1, 2, count_include_pad=False) - mean5 * mean5
@@ -116,6 +112,7 @@ class ParameterFreeSiamFC(nn.Module):
         energy = F.avg_pool2d(orient_c.pow(2).sum(1, keepdim=True), 3, 1, 1, count_include_pad=False)
         orient_n = orient_c / torch.sqrt(energy + 0.01 ** 2)
 
+        # Opponent values span ~1/4 of the normalised channels' range: scale them up by 4.
         return torch.cat([inten_n * cfg.intensity_weight, colour_c * (cfg.colour_weight * 4.0),
                           orient_n * cfg.gradient_weight], dim=1)
 

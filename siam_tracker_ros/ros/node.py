@@ -11,8 +11,7 @@ Threads (MultiThreadedExecutor, three callback groups):
 - control (reentrant): init topics, services, the diagnostics timer. They validate and queue;
   they never wait for inference (``~/enable false`` waits for at most the frame in progress).
 
-Contract: docs in /README (topics, services, parameters); names and types in the design's
-node_interface table. Outputs carry the source image header unchanged.
+Topics, services and parameters: docs/node.md. Outputs carry the source image header unchanged.
 """
 from __future__ import annotations
 
@@ -22,6 +21,7 @@ import math
 import sys
 import threading
 import time
+import traceback
 from dataclasses import dataclass
 from typing import Any, List, Optional, Sequence, Tuple
 
@@ -42,8 +42,8 @@ from siam_tracker.msg import TrackerStatus
 from siam_tracker.srv import InitTarget
 
 from ..core.errors import InvalidInputError, SiamTrackerError
-from ..core.longterm import LongTermConfig
 from ..core.frame_buffer import LatestSlot, Stamped, StampedFrameBuffer
+from ..core.longterm import LongTermConfig
 from ..core.runtime_stats import RateMeter, RollingValues
 from ..core.stream_session import StreamSession, evenly_spaced
 from ..core.tracker import Tracker
@@ -497,8 +497,7 @@ class TrackerNode(Node):
         self._slot.add_dropped(skipped)
 
     def _process(self, entry: Stamped[ReceivedImage]) -> None:
-        with self._model_lock:
-            session = self._session
+        session = self._session
         if session is None or not session.claim(entry.seq):
             return
         if session.target is None:
@@ -637,19 +636,34 @@ class TrackerNode(Node):
         self._diag_pub.publish(diagnostics_message(self.health(), header, self.get_name()))
 
 
+def shutdown_executor(executor: MultiThreadedExecutor, timeout_s: float = 10.0) -> None:
+    """Shut ``executor`` down once nothing spins it any more: first wait for the callbacks still
+    running in its thread pool, then shut it down. (rclpy's Executor.shutdown neither waits for
+    them — Jazzy skips the wait once ``_is_shutdown`` is set — nor keeps its guard condition
+    alive for them, which prints "exception was never retrieved: cannot use Destroyable".)"""
+    pool = getattr(executor, "_executor", None)      # MultiThreadedExecutor's ThreadPoolExecutor
+    if pool is not None:
+        pool.shutdown(wait=True)
+    executor.shutdown(timeout_sec=timeout_s)
+
+
 def main(args: Optional[Sequence[str]] = None) -> int:
     """Entry point of ``siam_tracker_node``: exit 0 on Ctrl-C / SIGTERM, 1 (one fatal line) when
     the model, checkpoint or parameters are unusable."""
     rclpy.init(args=args)
+    logger = rclpy.logging.get_logger(NODE_NAME)
     try:
         node = TrackerNode()
-    except SiamTrackerError as exc:
-        rclpy.logging.get_logger(NODE_NAME).fatal(f"cannot start: {exc}")
-        rclpy.try_shutdown()
-        return 1
     except (KeyboardInterrupt, ExternalShutdownException):
         rclpy.try_shutdown()
         return 0
+    except Exception as exc:  # one clear line, not a traceback (shown with --log-level debug)
+        if not rclpy.ok():                  # Ctrl-C / SIGTERM while loading the model
+            return 0
+        logger.debug("start-up failure:\n" + traceback.format_exc())
+        logger.fatal(f"cannot start: {_one_line(exc)}")
+        rclpy.try_shutdown()
+        return 1
     executor = MultiThreadedExecutor(num_threads=4)
     executor.add_node(node)
     try:
@@ -658,7 +672,7 @@ def main(args: Optional[Sequence[str]] = None) -> int:
         pass
     finally:
         node.close()
-        executor.shutdown()
+        shutdown_executor(executor)
         node.destroy_node()
         rclpy.try_shutdown()
     return 0

@@ -35,6 +35,28 @@ def node_executable_and_params() -> Tuple[str, str]:
     return exe, params
 
 
+def large_image_profile() -> str:
+    """Path of config/fastdds_large_images.xml (installed share directory, else this tree)."""
+    try:
+        from ament_index_python.packages import get_package_share_directory
+
+        path = os.path.join(get_package_share_directory("siam_tracker"), "config",
+                            "fastdds_large_images.xml")
+        if os.path.exists(path):
+            return path
+    except Exception:  # not on AMENT_PREFIX_PATH
+        pass
+    return os.path.join(REPO_ROOT, "config", "fastdds_large_images.xml")
+
+
+def use_fastdds_profile(path: str, env: Optional[dict] = None) -> None:
+    """Point Fast DDS 2.x and 3.x at ``path`` in ``env`` (default: this process, before
+    rclpy.init). Every process exchanging large images needs the same profile."""
+    target = os.environ if env is None else env
+    target["FASTRTPS_DEFAULT_PROFILES_FILE"] = path
+    target["FASTDDS_DEFAULT_PROFILES_FILE"] = path
+
+
 def node_command(namespace: str = "", extra_ros_args: Sequence[str] = ()) -> List[str]:
     exe, params = node_executable_and_params()
     cmd = [exe, "--ros-args", "--params-file", params]

@@ -196,13 +196,20 @@ class NodeHarness:
         self.executor = MultiThreadedExecutor(num_threads=4, context=self.context)
         self.executor.add_node(self.node)
         self.executor.add_node(self.probe)
-        self._thread = threading.Thread(target=self.executor.spin, daemon=True)
+        self._spinning = threading.Event()
+        self._spinning.set()
+        self._thread = threading.Thread(target=self._spin, daemon=True)
         self._thread.start()
-        ready = wait_until(lambda: self.image_pub.get_subscription_count() > 0 and all(
+        raw = (overrides or {}).get("image_transport", "raw") == "raw"
+        ready = wait_until(lambda: (not raw or self.image_pub.get_subscription_count() > 0) and all(
             s.get_publisher_count() > 0 for s in self._subs) and all(
             c.service_is_ready() for c in (self.reset_client, self.enable_client,
                                            self.init_client, self.param_client)), 20.0)
         assert ready, "node and probe did not discover each other within 20 s"
+
+    def _spin(self) -> None:
+        while self._spinning.is_set() and self.context.ok():
+            self.executor.spin_once(timeout_sec=0.05)
 
     # -------------------------------------------------------------- helpers
     def call(self, client, request, timeout_s: float = 10.0):
@@ -237,9 +244,12 @@ class NodeHarness:
     def close(self) -> None:
         import rclpy
 
+        from siam_tracker_ros.ros.node import shutdown_executor
+
         self.node.close()
-        self.executor.shutdown(timeout_sec=5.0)
-        self._thread.join(timeout=5.0)
+        self._spinning.clear()
+        self._thread.join(timeout=5.0)         # no new callbacks after this
+        shutdown_executor(self.executor, 5.0)  # let the running ones finish, then shut down
         self.node.destroy_node()
         self.probe.destroy_node()
         rclpy.try_shutdown(context=self.context)

@@ -231,3 +231,106 @@ def test_bad_inputs_leave_the_node_running(harness, sequence):
     assert harness.node.health().dropped_stale >= 1
     assert harness.rec.last("status").state in TRACKING_STATES + (
         TrackerStatus.STATE_LOST, TrackerStatus.STATE_SEARCHING)
+
+
+def test_mask_debug_image_and_diagnostics(tmp_path, sequence):
+    from diagnostic_msgs.msg import DiagnosticArray
+    from sensor_msgs.msg import Image
+
+    h = NodeHarness(tmp_path, {"diagnostics_period_s": 0.2})
+    try:
+        base = f"{h.namespace}/siam_tracker"
+        h.probe.create_subscription(Image, f"{base}/mask", h.rec.callback("mask"), 10)
+        h.probe.create_subscription(Image, f"{base}/debug_image", h.rec.callback("debug"), 10)
+        h.probe.create_subscription(DiagnosticArray, "/diagnostics", h.rec.callback("diag"), 10)
+        assert wait_until(lambda: h.node._mask_pub.get_subscription_count() > 0 and
+                          h.node._debug_pub.get_subscription_count() > 0, 10.0)
+        player = FramePlayer(h, sequence, rate_hz=30.0).start()
+        try:
+            assert player.wait_published(10)
+            assert h.call(h.init_client, _init_request(sequence.boxes_xywh[3],
+                                                        player.stamps_ns[3])).success
+            assert wait_until(lambda: len(h.rec.get("detection")) >= 5, 10.0)
+        finally:
+            player.stop()
+        det = h.rec.get("detection")[-1]
+        masks = {stamp_ns(m.header.stamp): m for m in h.rec.get("mask")}
+        mask = wait_until(lambda: {stamp_ns(m.header.stamp): m for m in h.rec.get("mask")}
+                          .get(stamp_ns(det.header.stamp)), 5.0)
+        assert mask is not None, sorted(masks)[-3:]
+        assert (mask.encoding, mask.height, mask.width) == ("mono8", 240, 320)
+        pixels = np.frombuffer(bytes(mask.data), np.uint8).reshape(240, 320)
+        assert set(np.unique(pixels)) <= {0, 255}
+        x, y, w, hh = det_box_xywh(det)           # parameter-free model: no mask head -> box
+        assert pixels[int(y + hh / 2), int(x + w / 2)] == 255 and pixels[0, 0] == 0
+        assert h.rec.last("status").mask_from_box
+        debug = h.rec.last("debug")
+        assert (debug.encoding, debug.height, debug.width) == ("bgr8", 240, 320)
+        assert debug.header.frame_id == "camera"
+        diag = wait_until(lambda: h.rec.last("diag"), 5.0)
+        status = diag.status[0]
+        values = {kv.key: kv.value for kv in status.values}
+        assert status.name.endswith("siam_tracker: tracker") and status.hardware_id == "cpu"
+        for key in ("input_rate_hz", "latency_ms_mean", "stamp_age_ms_mean", "state",
+                    "frames_dropped_busy", "gpu_memory_mib", "device"):
+            assert key in values, key
+        assert float(values["input_rate_hz"]) > 0
+    finally:
+        h.close()
+
+
+def test_compressed_transport(tmp_path, sequence):
+    import cv2
+    from sensor_msgs.msg import CompressedImage
+
+    h = NodeHarness(tmp_path, {"image_transport": "compressed"})
+    try:
+        pub = h.probe.create_publisher(CompressedImage, "image/compressed", 10)
+        assert wait_until(lambda: pub.get_subscription_count() > 0, 10.0)
+        stamps = []
+        for index in range(12):
+            msg = CompressedImage(format="jpeg")
+            msg.header.stamp = stamp_of(time.time_ns())
+            msg.header.frame_id = "camera"
+            ok, data = cv2.imencode(".jpg", sequence.frames[index], [cv2.IMWRITE_JPEG_QUALITY, 95])
+            msg.data = data.tobytes()
+            stamps.append(stamp_ns(msg.header.stamp))
+            pub.publish(msg)
+            if index == 4:
+                time.sleep(0.2)
+                assert h.call(h.init_client, _init_request(sequence.boxes_xywh[2],
+                                                            stamps[2])).success
+            time.sleep(1 / 30)
+        assert wait_until(lambda: len(h.rec.get("detection")) >= 3, 10.0)
+        det = h.rec.get("detection")[-1]
+        index = stamps.index(stamp_ns(det.header.stamp))
+        assert iou_xywh(det_box_xywh(det), sequence.boxes_xywh[index]) > 0.6
+        empty = CompressedImage(format="jpeg")
+        empty.header.stamp = stamp_of(time.time_ns())
+        before = len(h.rec.get("status"))
+        pub.publish(empty)
+        assert h.wait_status(lambda m: "empty" in m.last_error, after=before)
+    finally:
+        h.close()
+
+
+def test_max_image_age_follows_sim_time(tmp_path, sequence):
+    """With use_sim_time the age check uses /clock (a replayed bag's time), not the wall clock."""
+    from rosgraph_msgs.msg import Clock
+
+    h = NodeHarness(tmp_path, {"use_sim_time": True, "max_image_age_s": 1.0})
+    try:
+        clock_pub = h.probe.create_publisher(Clock, "/clock", 10)
+        assert wait_until(lambda: clock_pub.get_subscription_count() > 0, 10.0)
+        sim_ns = 5_000 * 1_000_000_000
+        clock_pub.publish(Clock(clock=stamp_of(sim_ns)))
+        assert wait_until(lambda: h.node.get_clock().now().nanoseconds == sim_ns, 5.0)
+        before = _processed(h)
+        h.publish(raw_image(sequence.frames[0], sim_ns - 10 * 1_000_000_000))   # 10 s old
+        time.sleep(0.3)
+        h.publish(raw_image(sequence.frames[1], sim_ns - 100_000_000))          # 0.1 s old
+        status = h.wait_status(lambda m: stamp_ns(m.header.stamp) == sim_ns - 100_000_000)
+        assert status is not None and status.frames_processed == before + 1
+        assert "old" in status.last_error and h.node.health().dropped_stale == 1
+    finally:
+        h.close()

@@ -34,7 +34,7 @@ data:
   negative_share: 0.2
   val_pairs: 8
 optim: {{optimizer: adamw, lr: 0.01, warmup_steps: 5, schedule: cosine, weight_decay: 0.0}}
-run: {{steps: {steps}, batch_size: 8, num_workers: 0, num_threads: 2, checkpoint_every: {every},
+run: {{steps: {steps}, batch_size: 8, num_workers: 0, num_threads: 1, checkpoint_every: {every},
        log_every: 5, output_dir: out, seed: 3}}
 """
 
@@ -118,3 +118,50 @@ def test_init_weights_must_fit_when_strict(tmp_path):
     wrong = tmp_path / "wrong.pth"
     torch.save({"backbone.stem.conv.weight": torch.zeros(1)}, wrong)
     assert cli_main(["train", "--config", config, "--init-weights", str(wrong), "--no-progress"]) == 1
+
+
+def _tiny_trainer(tmp_path, **optim):
+    import dataclasses
+    config = load_train_config(_setup(tmp_path, steps=3, every=3))
+    config = dataclasses.replace(config, optim=dataclasses.replace(config.optim, **optim),
+                                 data=dataclasses.replace(config.data, val_pairs=0))
+    return Trainer(config, progress=False)
+
+
+def test_frozen_backbone_stays_fixed_and_partial_unfreeze(tmp_path):
+    trainer = _tiny_trainer(tmp_path, backbone_unfreeze_step=100)
+    before = {k: v.clone() for k, v in trainer.model.state_dict().items()}
+    trainer.run()
+    after = trainer.model.state_dict()
+    for key, value in before.items():
+        if key.startswith("backbone."):
+            assert torch.equal(value, after[key]), key                 # weights and BN statistics
+    assert not torch.equal(before["rpn_head.cls.head.3.weight"], after["rpn_head.cls.head.3.weight"])
+
+    trainer = _tiny_trainer(tmp_path, backbone_train_layers=("stage3",))
+    before = {k: v.clone() for k, v in trainer.model.state_dict().items()}
+    trainer.run()
+    after = trainer.model.state_dict()
+    assert torch.equal(before["backbone.stem.conv.weight"], after["backbone.stem.conv.weight"])
+    assert not torch.equal(before["backbone.stage3.1.conv.weight"], after["backbone.stage3.1.conv.weight"])
+
+
+def test_unknown_backbone_layer_is_a_config_error(tmp_path):
+    from siam_tracker_ros.core.errors import ConfigError
+    trainer = _tiny_trainer(tmp_path, backbone_train_layers=("layer9",))
+    with pytest.raises(ConfigError, match="layer9"):
+        trainer.run()
+
+
+@pytest.mark.cuda
+def test_cuda_amp_channels_last_step(tmp_path):
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device: the AMP / channels_last training path runs only on CUDA")
+    import dataclasses
+    config = load_train_config(_setup(tmp_path, steps=2, every=2))
+    config = dataclasses.replace(config, run=dataclasses.replace(config.run, device="cuda", amp=True,
+                                                                 channels_last=True))
+    trainer = Trainer(config, progress=False)
+    assert trainer.amp_dtype in (torch.bfloat16, torch.float16)
+    last = trainer.run()
+    assert math.isfinite(last["loss"])
