@@ -1,5 +1,22 @@
 """pip install of the ROS-free core library and the ``siam-track`` CLI (colcon uses CMakeLists.txt)."""
+from pathlib import Path
+
 from setuptools import find_packages, setup
+
+HERE = Path(__file__).resolve().parent
+
+
+def share_files(*folders):
+    """(install dir, files) pairs placing each bundled folder under share/siam_tracker/, the
+    same layout a ROS install has, where the factory and the reference weights look."""
+    pairs = {}
+    for folder in folders:
+        for path in sorted((HERE / folder).rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                rel = path.relative_to(HERE)
+                pairs.setdefault(str(Path("share/siam_tracker") / rel.parent), []).append(str(rel))
+    return sorted(pairs.items())
+
 
 setup(
     name="siam_tracker_ros",
@@ -21,5 +38,5 @@ setup(
         "siam-track = siam_tracker_ros.cli:main",
         "siam_tracker_node = siam_tracker_ros.ros.node:main",
     ]},
-    include_package_data=True,
+    data_files=share_files("config", "models", "launch"),
 )

@@ -181,8 +181,8 @@ def pysot_models_dir(explicit: Optional[PathLike] = None) -> Path:
     """Folder holding ``<experiment>/{config.yaml, keys.json, overrides.npz}``.
 
     Search order: ``explicit``, ``$SIAM_TRACKER_PYSOT_DIR``, the repository's ``models/pysot``
-    (source checkout / editable install), ``<prefix>/share/siam_tracker_ros/models/pysot``
-    (ROS install). Raises :class:`CheckpointError` if none exists.
+    (source checkout / editable install), ``<prefix>/share/siam_tracker/models/pysot``
+    (ROS install or pip data files). Raises :class:`CheckpointError` if none exists.
     """
     candidates = []
     if explicit is not None:
@@ -193,7 +193,7 @@ def pysot_models_dir(explicit: Optional[PathLike] = None) -> Path:
     candidates.append(here.parents[2] / "models" / "pysot")
     for prefix in (os.environ.get("AMENT_PREFIX_PATH", "").split(os.pathsep) + [sys.prefix]):
         if prefix:
-            candidates.append(Path(prefix) / "share" / "siam_tracker_ros" / "models" / "pysot")
+            candidates.append(Path(prefix) / "share" / "siam_tracker" / "models" / "pysot")
     for candidate in candidates:
         if candidate.is_dir():
             return candidate

@@ -17,6 +17,16 @@ MODEL_PARAMS = [pytest.param(name, marks=() if name in FAST_MODELS else pytest.m
 CONV_ATTRS = ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups")
 
 
+@pytest.fixture(autouse=True)
+def pysot_thread_count():
+    """PySOT's debug arrays were measured with 2 torch threads; the float summation order (and
+    so the last bits) follows the thread count, and earlier tests may have changed it."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(2)
+    yield
+    torch.set_num_threads(previous)
+
+
 @pytest.fixture(scope="module")
 def loaded():
     """name -> reference model, built once per module (ResNet-50 weights take seconds)."""
