@@ -20,28 +20,19 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from .siamrpn import SiamProposal, SiamRPNTracker
-from .tracker import Proposal, TargetState
+from .siamrpn import ComposedOverSiamRPN, SiamProposal, SiamRPNTracker
+from .tracker import Proposal
 from .types import TrackResult, TrackState
 
 LOST_WINDOW_INFLUENCE = 0.001
 
 
-class PySOTLongTermTracker:
+class PySOTLongTermTracker(ComposedOverSiamRPN):
     """PySOT-exact long-term tracking over a SiamRPN tracker (see module doc)."""
 
     def __init__(self, rpn: SiamRPNTracker) -> None:
-        self.rpn = rpn
+        super().__init__(rpn)
         self.lost = False
-
-    @property
-    def state(self) -> Optional[TargetState]:
-        """The stored (unclipped) state."""
-        return self.rpn.state
-
-    @state.setter
-    def state(self, value: Optional[TargetState]) -> None:
-        self.rpn.state = value
 
     def initialize(self, frame: np.ndarray, box_xywh: Sequence[float]) -> TrackResult:
         result = self.rpn.initialize(frame, box_xywh)

@@ -39,7 +39,7 @@ import torch.nn.functional as F
 
 from .crop import CropWindow, crop_patch
 from .config import RuntimeOptions
-from .errors import InvalidInputError, NotInitializedError
+from .errors import NotInitializedError
 from .torch_device import configure_numerics, inference_dtype, resolve_device
 from .tracker import Proposal, TargetState
 from .types import TrackResult, TrackState, validate_frame, validate_init_box

@@ -16,13 +16,14 @@ import torch
 
 from .errors import ConfigError
 from .mask_projection import exemplar_window_xywh, mask_geometry, warp_mask_to_frame
-from .siamrpn import SearchOutcome, SiamProposal, SiamRPNTracker, state_box_xywh
+from .siamrpn import (ComposedOverSiamRPN, SearchOutcome, SiamProposal, SiamRPNTracker,
+                      state_box_xywh)
 from .torch_device import synchronize
-from .tracker import Proposal, TargetState
+from .tracker import Proposal
 from .types import TrackResult
 
 
-class SiamMaskTracker:
+class SiamMaskTracker(ComposedOverSiamRPN):
     """SiamMask over a SiamRPN tracker whose model has a mask refinement head.
 
     TrackResult: ``bbox_xywh`` = the RPN box (PySOT's), ``polygon`` (4, 2) float32 corners,
@@ -34,15 +35,7 @@ class SiamMaskTracker:
     def __init__(self, rpn: SiamRPNTracker) -> None:
         if not getattr(rpn.model, "has_mask", False):
             raise ConfigError("SiamMaskTracker needs a model with a mask refinement head")
-        self.rpn = rpn
-
-    @property
-    def state(self) -> Optional[TargetState]:
-        return self.rpn.state
-
-    @state.setter
-    def state(self, value: Optional[TargetState]) -> None:
-        self.rpn.state = value
+        super().__init__(rpn)
 
     def initialize(self, frame: np.ndarray, box_xywh: Sequence[float]) -> TrackResult:
         return self.rpn.initialize(frame, box_xywh)

@@ -367,3 +367,20 @@ class SiamRPNTracker:
             synchronize(self.device)
             t2 = time.perf_counter()
         return dict(outputs), _ms(t0, t1), _ms(t1, t2)
+
+
+class ComposedOverSiamRPN:
+    """Base of the trackers composed over a :class:`SiamRPNTracker` (SiamMask, PySOT long-term):
+    the target state lives in the wrapped ``rpn``, so there is one copy of it."""
+
+    def __init__(self, rpn: SiamRPNTracker) -> None:
+        self.rpn = rpn
+
+    @property
+    def state(self) -> Optional[TargetState]:
+        """The wrapped tracker's target state (PySOT long-term: stored unclipped)."""
+        return self.rpn.state
+
+    @state.setter
+    def state(self, value: Optional[TargetState]) -> None:
+        self.rpn.state = value

@@ -13,7 +13,7 @@ from siam_tracker_ros.core.longterm import (LongTermConfig, LongTermTracker, Sea
                                             plan_search, search_geometry_of, tile_centers,
                                             widening_sizes)
 from siam_tracker_ros.core.siamfc import SiamFCConfig, SiamFCTracker
-from siam_tracker_ros.core.tracker import Proposal, SearchableTracker, TargetState
+from siam_tracker_ros.core.tracker import Proposal, TargetState
 from siam_tracker_ros.core.types import TrackResult, TrackState
 from siam_tracker_ros.data.synthetic import SyntheticSpec, generate_sequence
 from siam_tracker_ros.models.parameter_free import build_parameter_free_model
