@@ -11,6 +11,8 @@ PRESET=${1:-lt-full}
 VENV=${2:-.venv}
 ST="$VENV/bin/siam-track"
 export MPLBACKEND=Agg
+# One torch thread per tracker: on a busy 2-core machine 2 threads are several times slower.
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 CFG=models/default/config.yaml
 W=models/default/model.pth
 PF=config/trackers/siamfc_parameter_free.yaml

@@ -34,8 +34,10 @@ OUR_SECTIONS = ("model", "tracker", "long_term")
 PYSOT_KEYS = ("META_ARC", "BACKBONE", "ADJUST", "RPN", "MASK", "REFINE", "ANCHOR", "TRACK",
               "TRAIN", "DATASET", "CUDA")
 LONG_TERM_PREFIX = "long_term."
-# Re-detection input cap for single-scale (RPN) bases: one window ~ (383/255)^2 = 2.3 frames.
-PYSOT_MAX_INSTANCE_SIZE = 383
+# Re-detection input cap for single-scale (RPN) bases, relative to their own search input: a
+# window at most 25 % wider (~1.5x the pixels) keeps a searching frame within 2x a tracking frame
+# (measured by scripts/bench_longterm_search.py: 383 px on AlexNet's 287 cost 2.2x).
+PYSOT_SEARCH_GROWTH = 0.25
 # Cosine-window weight of re-detection windows for PySOT bases (PySOT's own lost-mode value).
 PYSOT_LOST_WINDOW_INFLUENCE = 0.001
 
@@ -173,9 +175,17 @@ def _build_pysot(path: Path, weights: Optional[PathLike], options: RuntimeOption
     tracker = build_pysot_tracker(exp, os.fspath(Path(os.fspath(weights)).expanduser()), options)
     long_term = {"loss_threshold": exp.track.confidence_low,
                  "reacquire_threshold": exp.track.confidence_high,
-                 "max_instance_size": max(PYSOT_MAX_INSTANCE_SIZE, exp.track.instance_size),
+                 "max_instance_size": pysot_max_instance_size(exp.track.instance_size,
+                                                              exp.anchor.stride),
                  "search_window_influence": PYSOT_LOST_WINDOW_INFLUENCE}
     return tracker, long_term
+
+
+def pysot_max_instance_size(instance_size: int, stride: int) -> int:
+    """Largest re-detection search input (px) for an RPN base whose normal input is
+    ``instance_size``: :data:`PYSOT_SEARCH_GROWTH` wider, on the ``stride`` grid the score map
+    needs (255 -> 311, AlexNet's 287 -> 351)."""
+    return int(instance_size + stride * int(PYSOT_SEARCH_GROWTH * instance_size // stride))
 
 
 def long_term_base(tracker: Tracker) -> Tracker:
@@ -196,7 +206,7 @@ def build_tracker(config: Optional[PathLike] = None, weights: Optional[PathLike]
     weights: checkpoint; required by PySOT configs, refused by the parameter-free model.
     long_term: wrap in :class:`LongTermTracker` (settings: the config's ``long_term:`` section,
       for PySOT configs ``loss/reacquire_threshold`` = ``TRACK.CONFIDENCE_LOW/HIGH``, largest
-      search input :data:`PYSOT_MAX_INSTANCE_SIZE`, search window influence 0.001).
+      search input :func:`pysot_max_instance_size`, search window influence 0.001).
     overrides: dotted keys: ``long_term.<field>`` for the long-term settings, otherwise
       ``<section>.<key>`` (ours, e.g. ``tracker.window_influence``) or PySOT's
       ``TRACK.PENALTY_K`` style.

@@ -153,7 +153,7 @@ def test_pysot_config_builds_a_wrapped_siamrpn_with_its_thresholds(tmp_path):
     assert lt.cfg.loss_threshold == 0.7
     assert lt.cfg.reacquire_threshold == exp.track.confidence_high
     assert lt.cfg.loss_patience == 5
-    assert lt.cfg.max_instance_size == factory.PYSOT_MAX_INSTANCE_SIZE
+    assert lt.cfg.max_instance_size == factory.pysot_max_instance_size(exp.track.instance_size, 8) == 351
     assert lt.cfg.search_window_influence == factory.PYSOT_LOST_WINDOW_INFLUENCE
     assert lt.geometry.instance_size == exp.track.instance_size
     # The long-term wrapper drives H2's tracker through LOST/SEARCHING (propose at larger sizes).
