@@ -51,18 +51,21 @@ class PairSample:
 @dataclass(frozen=True)
 class TargetView:
     """A frame (H, W, 3 uint8 BGR) with a target box (``box_xywh`` frame px); ``identity``
-    tells targets apart (source name, sequence/image index)."""
+    tells targets apart (source name, sequence/image index); ``frame_index``: the frame's index
+    in its sequence (-1 for stills)."""
 
     frame: np.ndarray
     box_xywh: BoxXYWH
     identity: Tuple[str, int]
+    frame_index: int = -1
 
 
 def flip_view(view: TargetView) -> TargetView:
     """The view mirrored left-right (frame and box)."""
     width = view.frame.shape[1]
     x, y, w, h = view.box_xywh
-    return TargetView(np.ascontiguousarray(view.frame[:, ::-1]), (width - x - w, y, w, h), view.identity)
+    return TargetView(np.ascontiguousarray(view.frame[:, ::-1]), (width - x - w, y, w, h), view.identity,
+                      view.frame_index)
 
 
 def _usable(box: np.ndarray, min_side: float) -> bool:
@@ -72,13 +75,27 @@ def _usable(box: np.ndarray, min_side: float) -> bool:
 class SequencePairSource:
     """Pairs from annotated sequences: a template frame with the target at least
     ``min_template_visibility`` visible, a search frame within ``max_gap`` frames with at least
-    ``min_search_visibility``. Frames are read lazily (``sequence.frames[i]``)."""
+    ``min_search_visibility``. Frames are read lazily (``sequence.frames[i]``).
+
+    ``other_boxes``: optional, per sequence an (N, K, 4) ``box_xywh`` array of K other objects
+    (NaN rows where absent): the semantic negatives "another target of the same sequence".
+    """
 
     def __init__(self, sequences: SequenceType[Sequence], max_gap: int, name: str = "sequences",
                  min_template_visibility: float = 0.9, min_search_visibility: float = 0.5,
-                 min_box_side: float = 4.0):
+                 min_box_side: float = 4.0, other_boxes: Optional[SequenceType[np.ndarray]] = None):
         if max_gap < 0:
             raise ConfigError(f"pair source {name}: max_gap must be >= 0, got {max_gap}")
+        if other_boxes is not None:
+            if len(other_boxes) != len(sequences):
+                raise ConfigError(f"pair source {name}: other_boxes for {len(other_boxes)} of "
+                                  f"{len(sequences)} sequences")
+            for seq, boxes in zip(sequences, other_boxes):
+                if boxes.ndim != 3 or boxes.shape[0] != len(seq) or boxes.shape[2] != 4:
+                    raise ConfigError(f"pair source {name}: other_boxes of {seq.name} must be "
+                                      f"({len(seq)}, K, 4), got {boxes.shape}")
+        self.other_boxes = None if other_boxes is None else [np.asarray(b, np.float64) for b in other_boxes]
+        self.min_box_side = float(min_box_side)
         self.name = name
         self.max_gap = int(max_gap)
         self.sequences = list(sequences)
@@ -99,7 +116,18 @@ class SequencePairSource:
         seq = self.sequences[seq_index]
         box = seq.boxes_xywh[frame_index]
         return TargetView(np.asarray(seq.frames[frame_index]), tuple(float(v) for v in box),
-                          (self.name, seq_index))
+                          (self.name, seq_index), frame_index)
+
+    def other_object(self, rng: np.random.Generator, view: TargetView) -> Optional[TargetView]:
+        """Another object of ``view``'s frame (a semantic negative), or None when unknown."""
+        if self.other_boxes is None or view.identity[0] != self.name or view.frame_index < 0:
+            return None
+        boxes = self.other_boxes[view.identity[1]][view.frame_index]
+        usable = [b for b in boxes if _usable(b, self.min_box_side)]
+        if not usable:
+            return None
+        box = usable[int(rng.integers(len(usable)))]
+        return TargetView(view.frame, tuple(float(v) for v in box), (self.name, -2), view.frame_index)
 
     def sample_pair(self, rng: np.random.Generator) -> Tuple[TargetView, TargetView]:
         """(template view, search view) of the same target."""
@@ -169,6 +197,11 @@ class StillImagePairSource:
         return view, view
 
 
+def _centre_offset(a: BoxXYWH, b: BoxXYWH) -> float:
+    """Largest per-axis distance between two boxes' centres."""
+    return max(abs(a[0] + a[2] / 2 - b[0] - b[2] / 2), abs(a[1] + a[3] / 2 - b[1] - b[3] / 2))
+
+
 def background_region(view: TargetView, rng: np.random.Generator, min_offset: float,
                       tries: int = 8) -> Optional[TargetView]:
     """A box of the target's size elsewhere in the same frame, its centre more than
@@ -189,8 +222,9 @@ class PairSamplerConfig:
     """How pairs are drawn.
 
     negative_share: fraction of negative pairs. same_frame_negative_share: of the negatives,
-    the fraction taken from another region of the search frame (the rest: another target of
-    another sequence or image). flip: probability of mirroring a pair.
+    the fraction taken from the search frame itself: another object of it when the source knows
+    other objects' boxes, else another region (the rest: another target of another sequence or
+    image). flip: probability of mirroring a pair.
     """
 
     exemplar_size: int = 127
@@ -230,14 +264,20 @@ class PairSampler:
         return np.random.default_rng([self.seed, int(index)])
 
     def _negative_view(self, rng: np.random.Generator, template: TargetView,
-                       search: TargetView) -> TargetView:
+                       search: TargetView, source=None) -> TargetView:
         cfg = self.config
         if rng.random() < cfg.same_frame_negative_share:
-            # Far enough that the true target lies outside the labelled neighbourhood (+-3
-            # cells of 8 crop px around the crop centre, plus its own half size).
+            # The true target must lie outside the labelled neighbourhood of the negative's
+            # centre (+-3 cells of 8 crop px, plus its own half size).
             side = context_side(search.box_xywh[2:], cfg.context_amount)
             crop_px_per_frame_px = cfg.exemplar_size / side
             min_offset = (64.0 + 0.5 * max(search.box_xywh[2:]) * crop_px_per_frame_px) / crop_px_per_frame_px
+            # Another object of the same frame when the source knows one (semantic negative) ...
+            other = getattr(source, "other_object", None)
+            view = other(rng, search) if other is not None else None
+            if view is not None and _centre_offset(view.box_xywh, search.box_xywh) > min_offset:
+                return view
+            # ... else another region of it.
             view = background_region(search, rng, min_offset)
             if view is not None:
                 return view
@@ -257,7 +297,7 @@ class PairSampler:
         template_view, search_view = source.sample_pair(rng)
         positive = bool(rng.random() >= cfg.negative_share)
         if not positive:
-            search_view = self._negative_view(rng, template_view, search_view)
+            search_view = self._negative_view(rng, template_view, search_view, source)
         if rng.random() < cfg.flip:
             # Mirror the frames, not the crops: the crops keep the tracker's window geometry.
             template_view, search_view = flip_view(template_view), flip_view(search_view)

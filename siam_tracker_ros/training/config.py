@@ -39,13 +39,24 @@ class ModelSection:
 @dataclass(frozen=True)
 class SyntheticSource:
     """Random synthetic sequences (:mod:`siam_tracker_ros.data.synthetic`) with seeds
-    ``seed .. seed + sequences - 1`` (keep them away from the evaluation presets' seeds)."""
+    ``seed .. seed + sequences - 1`` (keep them away from the evaluation presets' seeds).
+    ``distractor_kinds``: drawn per sequence (``alternate``, ``copy``, ``instance``,
+    ``recolored``); ``semantic_negatives``: use the look-alike distractors that are not exact
+    copies as same-frame negatives ("another target of the same sequence")."""
 
     sequences: int = 0
     frames: int = 120
     seed: int = 100000
     weight: float = 1.0
     max_gap: int = 60
+    distractor_kinds: Tuple[str, ...] = ("alternate",)
+    semantic_negatives: bool = False
+
+    def __post_init__(self) -> None:
+        known = ("alternate", "copy", "instance", "recolored")
+        if not self.distractor_kinds or any(k not in known for k in self.distractor_kinds):
+            raise ValueError(f"distractor_kinds must be a non-empty list of {', '.join(known)}, "
+                             f"got {list(self.distractor_kinds)}")
 
 
 @dataclass(frozen=True)

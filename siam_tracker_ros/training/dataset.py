@@ -90,11 +90,13 @@ def synthetic_training_sequences(source: SyntheticSource) -> list:
             start = int(rng.integers(5, n - 30))
             occlusions = ((start, int(rng.integers(5, 20)), float(rng.choice([0.3, 0.6, 1.0]))),)
         fast = ((int(rng.integers(5, n - 10)), 4),) if rng.random() < 0.3 and n > 20 else ()
+        kinds = source.distractor_kinds
+        kind = kinds[0] if len(kinds) == 1 else str(kinds[int(rng.integers(len(kinds)))])
         spec = SyntheticSpec(
             seed=seed, num_frames=n, target_size_wh=(tw, th), scale_range=(1.0, scale_end),
             speed_px=float(rng.uniform(0.5, 4.0)), fast_motion_frames=fast,
             rotation_deg_per_frame=float(rng.choice([0.0, 0.0, rng.uniform(-1.5, 1.5)])),
-            occlusions=occlusions, distractors=int(rng.integers(0, 4)),
+            occlusions=occlusions, distractors=int(rng.integers(0, 4)), distractor_kind=kind,
             illumination_change=float(rng.choice([0.0, rng.uniform(0.1, 0.5)])),
             motion_blur=bool(rng.random() < 0.3), name=f"train-synthetic-{seed}")
         try:
@@ -104,12 +106,42 @@ def synthetic_training_sequences(source: SyntheticSource) -> list:
     return sequences
 
 
+def synthetic_distractor_boxes(seq) -> np.ndarray:
+    """(N, K, 4) ``box_xywh`` of a synthetic sequence's look-alike distractors that are not
+    exact copies of the target (NaN where less than half of one is inside the frame).
+
+    Reads the generator's per-frame geometry (``seq.frames.distractors``: centres, sizes,
+    angles); a sequence without it gives K = 0."""
+    frames = seq.frames
+    objects = list(getattr(frames, "distractors", []) or [])
+    target = getattr(frames, "target", None)
+    n = len(seq)
+    width, height = getattr(frames, "frame_wh", (0, 0))
+    keep = [obj for obj in objects if target is None or obj.texture is not target.texture]
+    boxes = np.full((n, len(keep), 4), np.nan)
+    for k, obj in enumerate(keep):
+        c, s = np.abs(np.cos(obj.angles)), np.abs(np.sin(obj.angles))
+        hx = 0.5 * (obj.sizes[:, 0] * c + obj.sizes[:, 1] * s)
+        hy = 0.5 * (obj.sizes[:, 0] * s + obj.sizes[:, 1] * c)
+        x0 = np.clip(obj.centres[:, 0] - hx, 0, width)
+        x1 = np.clip(obj.centres[:, 0] + hx, 0, width)
+        y0 = np.clip(obj.centres[:, 1] - hy, 0, height)
+        y1 = np.clip(obj.centres[:, 1] + hy, 0, height)
+        inside = (x1 - x0) * (y1 - y0) >= 0.5 * (4 * hx * hy)
+        ok = inside & np.asarray(obj.present, bool)
+        boxes[ok, k] = np.stack([x0, y0, x1 - x0, y1 - y0], axis=1)[ok]
+    return boxes
+
+
 def build_sources(data: DataSection):
     """(sources, weights) from the config's data section."""
     sources, weights = [], []
     if data.synthetic.sequences > 0 and data.synthetic.weight > 0:
-        sources.append(SequencePairSource(synthetic_training_sequences(data.synthetic),
-                                          data.synthetic.max_gap, name="synthetic"))
+        sequences = synthetic_training_sequences(data.synthetic)
+        others = ([synthetic_distractor_boxes(seq) for seq in sequences]
+                  if data.synthetic.semantic_negatives else None)
+        sources.append(SequencePairSource(sequences, data.synthetic.max_gap, name="synthetic",
+                                          other_boxes=others))
         weights.append(data.synthetic.weight)
     for i, entry in enumerate(data.images):
         sources.append(StillImagePairSource(load_images(entry.dir, entry.max_side), name=f"images{i}"))

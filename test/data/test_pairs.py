@@ -164,3 +164,23 @@ def test_source_and_sampler_errors(sequences):
         PairSamplerConfig(negative_share=1.5)
     with pytest.raises(ValueError):
         CropJitter(scale=1.5)
+
+
+def test_semantic_negatives_from_other_objects(sequences):
+    seq = sequences[0]
+    n = len(seq)
+    far = seq.boxes_xywh.copy()
+    far[:, 0] = np.where(far[:, 0] > 160, 10.0, 260.0)        # another object across the frame
+    near = seq.boxes_xywh.copy() + np.array([3.0, 0.0, 0.0, 0.0])   # overlapping the target
+    cfg = PairSamplerConfig(negative_share=1.0, same_frame_negative_share=1.0)
+    source = SequencePairSource([seq], 5, name="s", other_boxes=[far[:, None, :]])
+    sampler = PairSampler([source], [1.0], cfg, seed=0)
+    template, search = source.sample_pair(np.random.default_rng(0))
+    view = sampler._negative_view(np.random.default_rng(1), template, search, source)
+    assert view.identity == ("s", -2) and view.box_xywh == tuple(far[search.frame_index])
+    # An object too close to the target would label the target's anchors negative: not used.
+    source = SequencePairSource([seq], 5, name="s", other_boxes=[near[:, None, :]])
+    view = sampler._negative_view(np.random.default_rng(1), template, search, source)
+    assert view.identity == ("s", -1)                             # a background region instead
+    with pytest.raises(ConfigError, match="other_boxes"):
+        SequencePairSource([seq], 5, other_boxes=[np.zeros((n, 4))])

@@ -90,7 +90,12 @@ def test_bag_eval_scores_equal_the_offline_run(tmp_path, sequence, kind, storage
     np.testing.assert_array_equal(np.isnan(result.boxes_xywh), np.isnan(boxes))
     np.testing.assert_allclose(result.boxes_xywh, boxes, rtol=0, atol=1e-9)   # centre+size round trip
     np.testing.assert_array_equal(result.confidences, confidences)
-    assert public_scores(result.scores) == public_scores(expected)
+    # Boxes go through the Detection2D centre+size form (equal to 1e-9 px), so figures computed
+    # from them may differ in the last bit.
+    got, want = public_scores(result.scores), public_scores(expected)
+    assert got.keys() == want.keys()
+    assert all(got[k] == pytest.approx(want[k], rel=1e-12, abs=1e-12) if want[k] is not None
+               else got[k] is None for k in want)
     # Stamps are the frame stamps at 30 Hz; the ground truth had absent frames.
     assert result.stamps_ns[5] == frame_stamp_ns(5, 30.0)
     assert not sequence.visible.all()

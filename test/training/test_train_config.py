@@ -68,3 +68,19 @@ def test_overrides_and_schedule():
     assert lr_factor(1000, 1000, optim) == pytest.approx(optim.final_lr_factor)
     values = [lr_factor(s, 1000, optim) for s in range(optim.warmup_steps, 1001, 50)]
     assert all(a >= b for a, b in zip(values, values[1:]))
+
+
+def test_synthetic_distractor_boxes_skip_exact_copies():
+    import numpy as np
+    from siam_tracker_ros.data.synthetic import SyntheticSpec, generate_sequence
+    from siam_tracker_ros.training.dataset import synthetic_distractor_boxes
+
+    seq = generate_sequence(SyntheticSpec(seed=5, num_frames=8, distractors=3))   # copy, instance, copy
+    boxes = synthetic_distractor_boxes(seq)
+    assert boxes.shape == (8, 1, 4)
+    finite = np.isfinite(boxes[:, 0, 0])
+    assert finite.any()
+    assert np.all(boxes[finite, 0, 2:] > 0)
+    with pytest.raises(ConfigError, match="distractor_kinds"):
+        train_config_from_mapping({"model": {"config": "n.yaml"},
+                                   "data": {"synthetic": {"sequences": 1, "distractor_kinds": ["clone"]}}}, "t")
