@@ -4,8 +4,8 @@ opencv-doc package (fetched by scripts/fetch_training_data.sh) from hand-chosen 
 and save contact sheets of frames with the box drawn (PNG) plus a per-frame CSV.
 
     .venv/bin/python scripts/default_model_videos.py [--videos out/train_data/videos]
-        [--out out/default_model] [--config models/default/config.yaml]
-        [--weights models/default/model.pth] [--long-term] [--threads 2]
+        [--out out/default_model] [--config models/siamrpn_slim/config.yaml]
+        [--weights models/siamrpn_slim/model.pth] [--long-term] [--threads 2]
 
 There is no ground truth for these videos: the sheets are for looking at, and the printed
 summary gives the score trace (mean, frames below 0.5) and the speed.

@@ -13,8 +13,8 @@ ST="$VENV/bin/siam-track"
 export MPLBACKEND=Agg
 # One torch thread per tracker: on a busy 2-core machine 2 threads are several times slower.
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
-CFG=models/default/config.yaml
-W=models/default/model.pth
+CFG=models/siamrpn_slim/config.yaml
+W=models/siamrpn_slim/model.pth
 PF=config/trackers/siamfc_parameter_free.yaml
 mkdir -p out/default_model
 # Our trackers are re-run from scratch (eval skips finished sequences); baselines are kept.

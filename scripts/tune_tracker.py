@@ -4,8 +4,8 @@
 for the final evaluation) and print the score distributions
 that set the long-term thresholds.
 
-    .venv/bin/python scripts/tune_tracker.py --config models/default/config.yaml \
-        --weights models/default/model.pth [--preset lt-small] [--threads 1] \
+    .venv/bin/python scripts/tune_tracker.py --config models/siamrpn_slim/config.yaml \
+        --weights models/siamrpn_slim/model.pth [--preset lt-small] [--threads 1] \
         [--grid TRACK.PENALTY_K=0.02,0.04,0.08 --grid TRACK.WINDOW_INFLUENCE=0.3,0.4,0.5 ...]
 
 Criterion: mean over sequences of the success AUC (IoU thresholds 0..1 over frames where the

@@ -28,8 +28,8 @@ PathLike = Union[str, os.PathLike]
 
 SHARE_PACKAGE = "siam_tracker"
 # The bundled default model: one constant to switch when a trained default ships.
-DEFAULT_TRACKER_CONFIG = "models/default/config.yaml"
-DEFAULT_TRACKER_WEIGHTS: Optional[str] = "models/default/model.pth"   # bundled-relative checkpoint
+DEFAULT_TRACKER_CONFIG = "config/trackers/siamfc_parameter_free.yaml"
+DEFAULT_TRACKER_WEIGHTS: Optional[str] = None     # bundled-relative checkpoint of the default
 OUR_SECTIONS = ("model", "tracker", "long_term")
 PYSOT_KEYS = ("META_ARC", "BACKBONE", "ADJUST", "RPN", "MASK", "REFINE", "ANCHOR", "TRACK",
               "TRAIN", "DATASET", "CUDA")

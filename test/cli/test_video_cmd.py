@@ -124,8 +124,7 @@ BAD_INPUTS = {
     "unknown config file": (lambda c: [c["folder"], "--init", c["init"], "--config", "nope.yaml"],
                             "not found"),
     "weights for the parameter-free model": (
-        lambda c: [c["folder"], "--init", c["init"], "--config", "siamfc_parameter_free",
-                   "--weights", bad_checkpoint(c)], "takes no weights"),
+        lambda c: [c["folder"], "--init", c["init"], "--weights", bad_checkpoint(c)], "takes no weights"),
     "checkpoint that does not fit": (
         lambda c: [c["folder"], "--init", c["init"], "--config", PYSOT_ALEX, "--weights", bad_checkpoint(c)],
         "siamrpn_alex_dwxcorr"),

@@ -8,8 +8,7 @@ import yaml
 
 from siam_tracker_ros.core import factory
 from siam_tracker_ros.core.errors import CheckpointError, ConfigError
-from siam_tracker_ros.core.factory import (DEFAULT_TRACKER_CONFIG, DEFAULT_TRACKER_WEIGHTS, build_tracker,
-                                           bundled_roots,
+from siam_tracker_ros.core.factory import (DEFAULT_TRACKER_CONFIG, build_tracker, bundled_roots,
                                            find_bundled_file, resolve_config_path)
 from siam_tracker_ros.core.longterm import LongTermConfig, LongTermTracker
 from siam_tracker_ros.core.siamfc import SiamFCConfig, SiamFCTracker
@@ -33,32 +32,19 @@ def write_yaml(path: Path, data) -> Path:
     return path
 
 
-def test_default_is_the_bundled_trained_model():
+def test_default_is_the_bundled_parameter_free_siamfc():
     path = find_bundled_file(DEFAULT_TRACKER_CONFIG)
-    assert path is not None and path.is_file() and path.parent.name == "default"
+    assert path is not None and path.is_file()
     assert resolve_config_path(None) == path == resolve_config_path("default")
-    assert find_bundled_file(DEFAULT_TRACKER_WEIGHTS).is_file()
+    assert resolve_config_path("siamfc_parameter_free") == path
     tracker = build_tracker()
-    assert type(tracker).__name__ == "SiamRPNTracker"
-    lt = build_tracker(long_term=True)
-    assert isinstance(lt, LongTermTracker) and type(lt.base).__name__ == "SiamRPNTracker"
-    # Long-term thresholds of a PySOT-layout config come from its TRACK.CONFIDENCE_LOW/HIGH.
-    assert (lt.cfg.loss_threshold, lt.cfg.reacquire_threshold) == (
-        lt.base.track_cfg.confidence_low, lt.base.track_cfg.confidence_high)
-    frame = np.random.default_rng(0).integers(0, 255, (120, 160, 3), dtype=np.uint8)
-    assert lt.initialize(frame, (50, 40, 30, 20)).state == TrackState.TRACKING
-    assert np.all(np.isfinite(lt.track(frame).bbox_xywh))
-
-
-def test_bundled_parameter_free_file_holds_the_dataclass_defaults():
-    path = resolve_config_path("siamfc_parameter_free")
-    tracker = build_tracker("siamfc_parameter_free")
     assert isinstance(tracker, SiamFCTracker)
-    # The bundled file holds the dataclass defaults (what a config without sections gets).
+    # The bundled file holds the dataclass defaults (what a pip install without data files
+    # falls back to).
     data = yaml.safe_load(path.read_text())
     assert SiamFCConfig(**data["tracker"]) == tracker.cfg == SiamFCConfig()
     assert ParameterFreeConfig(**data["model"]) == tracker.model.cfg == ParameterFreeConfig()
-    lt = build_tracker("siamfc_parameter_free", long_term=True)
+    lt = build_tracker(long_term=True)
     assert isinstance(lt, LongTermTracker) and isinstance(lt.base, SiamFCTracker)
     assert lt.cfg == LongTermConfig(**data["long_term"]) == LongTermConfig()
     frame = np.random.default_rng(0).integers(0, 255, (120, 160, 3), dtype=np.uint8)
@@ -72,10 +58,10 @@ def test_bundled_roots_start_with_the_source_tree():
     assert (roots[0] / DEFAULT_TRACKER_CONFIG).is_file()
 
 
-def test_default_without_bundled_files_is_one_clear_error(monkeypatch, tmp_path):
+def test_default_without_bundled_files_falls_back_to_the_defaults(monkeypatch, tmp_path):
     monkeypatch.setattr(factory, "bundled_roots", lambda: [tmp_path])
-    with pytest.raises((ConfigError, CheckpointError), match="not found"):
-        build_tracker(long_term=True)
+    tracker = build_tracker(long_term=True)
+    assert isinstance(tracker, LongTermTracker) and tracker.base.cfg == SiamFCConfig()
     with pytest.raises(ConfigError, match="not found"):
         build_tracker("siamfc_parameter_free")
 
@@ -132,7 +118,7 @@ def test_unknown_or_unreadable_config(tmp_path):
 
 def test_checkpoint_errors():
     with pytest.raises(CheckpointError, match="takes no weights"):
-        build_tracker("siamfc_parameter_free", weights="model.pth")
+        build_tracker(weights="model.pth")
     with pytest.raises(CheckpointError, match="needs a checkpoint"):
         build_tracker(PYSOT_ALEX)
     with pytest.raises(CheckpointError, match="not found"):
@@ -180,3 +166,15 @@ def test_pysot_config_builds_a_wrapped_siamrpn_with_its_thresholds(tmp_path):
     states = [strict.track(frame) for _ in range(4)]
     assert [r.state for r in states] == [TrackState.LOST] + [TrackState.SEARCHING] * 3
     assert all(r.extras["proposals"] == 1 for r in states[1:])
+
+
+def test_bundled_trained_slim_model_loads_strict_and_tracks():
+    """models/siamrpn_slim (trained by this project, PySOT layout) builds through the factory."""
+    config = REPO / "models" / "siamrpn_slim" / "config.yaml"
+    lt = build_tracker(config, weights=config.parent / "model.pth", long_term=True)
+    assert isinstance(lt, LongTermTracker) and type(lt.base).__name__ == "SiamRPNTracker"
+    assert (lt.cfg.loss_threshold, lt.cfg.reacquire_threshold) == (
+        lt.base.track_cfg.confidence_low, lt.base.track_cfg.confidence_high)
+    frame = np.random.default_rng(0).integers(0, 255, (120, 160, 3), dtype=np.uint8)
+    assert lt.initialize(frame, (50, 40, 30, 20)).state == TrackState.TRACKING
+    assert np.all(np.isfinite(lt.track(frame).bbox_xywh))

@@ -174,7 +174,8 @@ def test_live_node_run_scores_like_bag_eval(tmp_path, sequence):
     with open(tmp_path / "node.log", "w") as log:
         node = node_process.start_node(namespace, log, env, [
             "-r", "image:=/camera/image_raw", "-r", "init_box:=/init_box",
-            "-p", "long_term:=false", "-p", "num_threads:=1"])
+            "-p", "long_term:=false", "-p", "num_threads:=1",
+            "-p", "model_config:=siamfc_parameter_free"])
     stop, counts, outcome = threading.Event(), {}, {}
 
     def on_message(topic):
@@ -198,5 +199,5 @@ def test_live_node_run_scores_like_bag_eval(tmp_path, sequence):
     live = score_recorded_bag(str(tmp_path / "rec"), detections_topic=outputs[0], status_topic=outputs[1])
     assert live.frames == 16 and live.frames_with_output == 16 and live.frames_dropped == 0
     assert live.latency_ms["p50"] > 0
-    offline = evaluate_bag(made.path, build_eval_tracker("default", num_threads=1)[1])
+    offline = evaluate_bag(made.path, build_eval_tracker("siamfc_parameter_free", num_threads=1)[1])
     assert public_scores(live.scores) == public_scores(offline.scores)
