@@ -160,15 +160,10 @@ def build_sources(data: DataSection):
 
 
 def _read_dataset(fmt: str, root: str) -> list:
-    """Annotated sequences through the evaluation readers (imported lazily: optional)."""
-    try:
-        from ..evaluation import datasets as readers  # type: ignore[attr-defined]
-    except ImportError as exc:
-        raise ConfigError(f"dataset readers are not available ({exc}); cannot read {fmt} at {root}") from None
-    reader = getattr(readers, "load_dataset", None)
-    if reader is None:
-        raise ConfigError("siam_tracker_ros.evaluation.datasets has no load_dataset(format, root)")
-    return list(reader(fmt, root))
+    """Annotated sequences of dataset format ``fmt`` under ``root`` through the evaluation readers
+    (``siam_tracker_ros.evaluation.sequences.load_dataset``; an unknown format is an error)."""
+    from ..evaluation.sequences import load_dataset
+    return list(load_dataset(fmt, root))
 
 
 def sampler_config(data: DataSection, exemplar_size: int, instance_size: int,
