@@ -51,6 +51,16 @@ def crop_window(center_xy: Sequence[float], side: int, out_size: int,
     return CropWindow(xmin, ymin, side, int(out_size), pad)
 
 
+def _copy_inside(patch, frame, win: CropWindow) -> None:
+    """Copy the part of ``win`` that lies inside ``frame`` (H, W, C) into ``patch`` (side, side,
+    C); works on numpy arrays and torch tensors alike."""
+    height, width = int(frame.shape[0]), int(frame.shape[1])
+    x0, y0 = max(win.xmin, 0), max(win.ymin, 0)
+    x1, y1 = min(win.xmin + win.side, width), min(win.ymin + win.side, height)
+    if x1 > x0 and y1 > y0:
+        patch[y0 - win.ymin:y1 - win.ymin, x0 - win.xmin:x1 - win.xmin] = frame[y0:y1, x0:x1]
+
+
 def crop_patch(frame: np.ndarray, center_xy: Sequence[float], side: int, out_size: int,
                pad_bgr: Sequence[float]) -> Tuple[np.ndarray, CropWindow]:
     """Crop ``frame`` (H, W, 3 uint8) and return the (out_size, out_size, 3) uint8 patch.
@@ -60,15 +70,10 @@ def crop_patch(frame: np.ndarray, center_xy: Sequence[float], side: int, out_siz
     fraction of the cost for large windows.
     """
     win = crop_window(center_xy, side, out_size, frame.shape[:2])
-    height, width = frame.shape[:2]
-    left, top, right, bottom = win.pad_ltrb
-    if left or top or right or bottom:
+    if any(win.pad_ltrb):
         patch = np.empty((win.side, win.side, frame.shape[2]), np.uint8)
         patch[...] = np.asarray(pad_bgr, dtype=np.float64).astype(np.uint8)
-        x0, y0 = max(win.xmin, 0), max(win.ymin, 0)
-        x1, y1 = min(win.xmin + win.side, width), min(win.ymin + win.side, height)
-        if x1 > x0 and y1 > y0:
-            patch[y0 - win.ymin:y1 - win.ymin, x0 - win.xmin:x1 - win.xmin] = frame[y0:y1, x0:x1]
+        _copy_inside(patch, frame, win)
     else:
         patch = frame[win.ymin:win.ymin + win.side, win.xmin:win.xmin + win.side]
     if win.side != win.out_size:
@@ -89,16 +94,11 @@ def crop_patch_tensor(frame: "torch.Tensor", center_xy: Sequence[float], side: i
     import torch.nn.functional as F
 
     win = crop_window(center_xy, side, out_size, tuple(frame.shape[:2]))
-    height, width = int(frame.shape[0]), int(frame.shape[1])
-    left, top, right, bottom = win.pad_ltrb
-    if left or top or right or bottom:
+    if any(win.pad_ltrb):
         colour = torch.as_tensor(np.asarray(pad_bgr, dtype=np.float64).astype(np.uint8),
                                  device=frame.device)
         patch = colour.view(1, 1, -1).expand(win.side, win.side, -1).clone()
-        x0, y0 = max(win.xmin, 0), max(win.ymin, 0)
-        x1, y1 = min(win.xmin + win.side, width), min(win.ymin + win.side, height)
-        if x1 > x0 and y1 > y0:
-            patch[y0 - win.ymin:y1 - win.ymin, x0 - win.xmin:x1 - win.xmin] = frame[y0:y1, x0:x1]
+        _copy_inside(patch, frame, win)
     else:
         patch = frame[win.ymin:win.ymin + win.side, win.xmin:win.xmin + win.side]
     image = patch.permute(2, 0, 1).unsqueeze(0).float()
