@@ -23,6 +23,7 @@ import yaml
 from ..core.config import dataclass_from_mapping
 from ..core.errors import ConfigError
 from ..data.augment import SEARCH_JITTER, TEMPLATE_JITTER, CropJitter
+from .targets import RPNTargetConfig
 
 
 @dataclass(frozen=True)
@@ -112,16 +113,9 @@ class DataSection:
 
 
 @dataclass(frozen=True)
-class TargetSection:
-    """RPN: SiamRPN's IoU rule; SiamFC: positive radius in crop pixels."""
+class TargetSection(RPNTargetConfig):
+    """RPN: SiamRPN's IoU rule (:class:`RPNTargetConfig`); SiamFC: positive radius in crop px."""
 
-    thr_high: float = 0.6
-    thr_low: float = 0.3
-    pos_num: int = 16
-    total_num: int = 64
-    neg_num: int = 16
-    neg_radius_cells: int = 3
-    force_best_positive: bool = True
     siamfc_radius_px: float = 16.0
 
 

@@ -8,6 +8,8 @@ and for RPN heads ``cls`` (A, S, S) int64, ``delta`` (4, A, S, S) float32, ``del
 """
 from __future__ import annotations
 
+import dataclasses
+
 import os
 from typing import List, Sequence as SequenceType
 
@@ -175,10 +177,9 @@ def sampler_config(data: DataSection, exemplar_size: int, instance_size: int,
 
 
 def rpn_target_config(targets: TargetSection) -> RPNTargetConfig:
-    return RPNTargetConfig(thr_high=targets.thr_high, thr_low=targets.thr_low, pos_num=targets.pos_num,
-                           total_num=targets.total_num, neg_num=targets.neg_num,
-                           neg_radius_cells=targets.neg_radius_cells,
-                           force_best_positive=targets.force_best_positive)
+    """The RPN part of the ``targets`` section (which extends :class:`RPNTargetConfig`)."""
+    return RPNTargetConfig(**{f.name: getattr(targets, f.name)
+                              for f in dataclasses.fields(RPNTargetConfig)})
 
 
 class PairDataset(Dataset):
