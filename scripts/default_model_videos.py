@@ -4,8 +4,7 @@ opencv-doc package (fetched by scripts/fetch_training_data.sh) from hand-chosen 
 and save contact sheets of frames with the box drawn (PNG) plus a per-frame CSV.
 
     .venv/bin/python scripts/default_model_videos.py [--videos out/train_data/videos]
-        [--out out/default_model] [--config models/siamrpn_slim/config.yaml]
-        [--weights models/siamrpn_slim/model.pth] [--long-term] [--threads 2]
+        [--out out/default_model] [--config default] [--weights CKPT] [--long-term] [--threads 2]
 
 There is no ground truth for these videos: the sheets are for looking at, and the printed
 summary gives the score trace (mean, frames below 0.5) and the speed.
@@ -76,8 +75,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--videos", default=os.path.join(ROOT, "out", "train_data", "videos"))
     parser.add_argument("--out", default=os.path.join(ROOT, "out", "default_model"))
-    parser.add_argument("--config", default=os.path.join(ROOT, "models", "default", "config.yaml"))
-    parser.add_argument("--weights", default=os.path.join(ROOT, "models", "default", "model.pth"))
+    parser.add_argument("--config", default="default", help="tracker config (default: the bundled default)")
+    parser.add_argument("--weights", default=None, help="checkpoint (default: the config's own)")
     parser.add_argument("--long-term", action="store_true")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--tiles", type=int, default=8, help="frames per contact sheet")

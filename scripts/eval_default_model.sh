@@ -13,19 +13,22 @@ ST="$VENV/bin/siam-track"
 export MPLBACKEND=Agg
 # One torch thread per tracker: on a busy 2-core machine 2 threads are several times slower.
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
-CFG=models/siamrpn_slim/config.yaml
+CFG=config/trackers/siamrpn_slim.yaml      # the default: trained network + appearance verifier
+NET=models/siamrpn_slim/config.yaml         # the network alone (no verifier)
 W=models/siamrpn_slim/model.pth
 PF=config/trackers/siamfc_parameter_free.yaml
 mkdir -p out/default_model
 # Our trackers are re-run from scratch (eval skips finished sequences); baselines are kept.
-rm -rf "out/results/$PRESET/default-slim" "out/results/$PRESET/default-slim-lt"
+rm -rf "out/results/$PRESET"/{default-lt,default,slim-unverified,slim-unverified-lt}
 
-"$ST" eval --dataset "$PRESET" --tracker "$CFG" --weights "$W" --name default-slim --no-progress
-"$ST" eval --dataset "$PRESET" --tracker "$CFG" --weights "$W" --long-term --name default-slim-lt --no-progress
+"$ST" eval --dataset "$PRESET" --tracker "$CFG" --long-term --name default-lt --no-progress
+"$ST" eval --dataset "$PRESET" --tracker "$CFG" --name default --no-progress
+"$ST" eval --dataset "$PRESET" --tracker "$NET" --weights "$W" --name slim-unverified --no-progress
+"$ST" eval --dataset "$PRESET" --tracker "$NET" --weights "$W" --long-term --name slim-unverified-lt --no-progress
 "$ST" eval --dataset "$PRESET" --tracker "$PF" --name parameter-free --no-progress
 "$ST" eval --dataset "$PRESET" --tracker "$PF" --long-term --name parameter-free-lt --no-progress
 "$ST" eval --dataset "$PRESET" --baseline csrt --no-progress
 "$ST" report --results out/results --dataset "$PRESET" --plots out/plots \
     > "out/default_model/${PRESET}-report.md"
-"$ST" bench --config "$CFG" --weights "$W" --sizes 640x480 --threads 2 --frames 60 \
+"$ST" bench --config "$CFG" --sizes 640x480 --threads 2 --frames 60 \
     --json out/default_model/bench_640x480.json --no-progress

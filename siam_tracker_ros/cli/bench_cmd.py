@@ -17,6 +17,7 @@ Examples::
     siam-track bench                                   # the five PySOT configs, reference weights
     siam-track bench --config siamrpn_alex_dwxcorr --frames 50 --threads 1
     siam-track bench --config path/to/config.yaml --weights model.pth --sizes 1280x720
+    siam-track bench --config default --sizes 640x480   # the bundled default tracker
 """
 from __future__ import annotations
 
@@ -50,8 +51,9 @@ def register(subparsers) -> None:
         "bench", help="per-stage latency, FPS and peak memory of the trackers",
         description="Time the PySOT-family trackers on synthetic frames and compare with PySOT.")
     parser.add_argument("--config", action="append", default=[], metavar="NAME|PATH",
-                        help="shipped PySOT experiment name or a config.yaml (repeatable; "
-                             "default: the five shipped configs)")
+                        help="shipped PySOT experiment name, a config.yaml, or one of our tracker "
+                             "YAMLs ('default', siamrpn_slim, a file; repeatable; default: the "
+                             "five shipped configs)")
     parser.add_argument("--weights", help="checkpoint for a single --config (default: the shipped "
                                           "reference weights, same as PySOT's parity run)")
     parser.add_argument("--override", action="append", default=[], metavar="KEY=VALUE",
@@ -236,9 +238,57 @@ def time_tracker(tracker, frames: Sequence[np.ndarray], box_xywh, warmup: int, f
     return totals, stages
 
 
+def _our_format_config(name_or_path: str) -> Optional[Path]:
+    """The file of ``name_or_path`` when it is one of our tracker YAMLs ("default", a bundled
+    name such as ``siamrpn_slim``, or a file with ``model:`` ...), else None."""
+    import yaml
+
+    from ..core.errors import ConfigError
+    from ..core.factory import is_pysot_config, resolve_config_path
+    from ..models.reference_weights import PYSOT_REFERENCE_CONFIGS
+
+    if name_or_path in PYSOT_REFERENCE_CONFIGS:
+        return None
+    try:
+        path = resolve_config_path(name_or_path)
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (ConfigError, OSError, yaml.YAMLError, UnicodeDecodeError):
+        return None
+    return path if isinstance(data, dict) and not is_pysot_config(data) else None
+
+
+def _bench_ours(path: Path, sizes: Sequence[Tuple[int, int]], args, progress=None) -> List[BenchRow]:
+    """Rows of one of our tracker YAMLs (built by the factory; stages when its base reports them)."""
+    import torch
+
+    from ..core.config import RuntimeOptions
+    from ..core.factory import build_tracker
+
+    options = RuntimeOptions(device=args.device, fp16=args.fp16, exact=not args.fast, num_threads=args.threads)
+    tracker = build_tracker(path, args.weights, options, overrides=parse_overrides(args.override) or None)
+    device = getattr(getattr(tracker, "base", tracker), "device", torch.device("cpu"))
+    memory = PeakMemory(device)
+    rows = []
+    for size in sizes:
+        frames, box = synthetic_frames(size, args.frames + args.warmup + 1)
+        row = BenchRow(config=path.stem, size=f"{size[0]}x{size[1]}", device=str(device),
+                       threads=torch.get_num_threads(), frames=args.frames, mem_kind=memory.kind,
+                       pysot_ms=None)
+        memory.reset()
+        totals, stages = time_tracker(tracker, frames, box, args.warmup, progress=progress)
+        row.peak_mem_mib = memory.peak_mib()
+        rows.append(_summarise(row, totals, stages))
+        tracker.reset()
+    return rows
+
+
 def bench_config(name_or_path: str, sizes: Sequence[Tuple[int, int]], args, progress=None) -> List[BenchRow]:
     """All rows of one config: each frame size, plus the lost state for long-term trackers."""
     import torch
+
+    ours = _our_format_config(name_or_path)
+    if ours is not None:
+        return _bench_ours(ours, sizes, args, progress)
 
     from ..core.config import RuntimeOptions
     from ..core.errors import ConfigError

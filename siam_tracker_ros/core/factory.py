@@ -1,8 +1,14 @@
-"""Build a ready tracker from a config file: ours (``model:``/``tracker:``/``long_term:``
-sections) or a PySOT experiment ``config.yaml`` (``META_ARC``/``BACKBONE``/... keys).
+"""Build a ready tracker from a config file: ours (``model:``/``tracker:``/``verifier:``/
+``long_term:`` sections) or a PySOT experiment ``config.yaml`` (``META_ARC``/``BACKBONE``/... keys).
+
+Ours describes either the parameter-free SiamFC (``model.type: parameter_free`` + ``tracker:``)
+or a learned network in PySOT layout (``model.type: pysot``, ``model.config``: its experiment
+file, ``model.weights``: its checkpoint, both relative to the YAML file; ``--weights`` wins),
+optionally verified by appearance (``verifier:``,
+:class:`~siam_tracker_ros.core.appearance_verifier.VerifierConfig`).
 
 ``config`` may be a file path, a PySOT experiment folder (holding ``config.yaml``), or the name
-of a bundled config (``siamfc_parameter_free``, ``config/trackers/<name>.yaml``, a PySOT
+of a bundled config (``siamrpn_slim``, ``siamfc_parameter_free``, ``config/trackers/<name>.yaml``, a PySOT
 reference experiment under ``models/pysot/<name>/``). Bundled files are found in the source
 tree, in ``<prefix>/share/siam_tracker`` (pip data files) and in the ROS share directory
 (ament index, looked up lazily: the core never needs ROS).
@@ -13,6 +19,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
@@ -28,9 +35,12 @@ PathLike = Union[str, os.PathLike]
 
 SHARE_PACKAGE = "siam_tracker"
 # The bundled default model: one constant to switch when a trained default ships.
-DEFAULT_TRACKER_CONFIG = "config/trackers/siamfc_parameter_free.yaml"
-DEFAULT_TRACKER_WEIGHTS: Optional[str] = None     # bundled-relative checkpoint of the default
-OUR_SECTIONS = ("model", "tracker", "long_term")
+# The bundled default: the project's trained SiamRPN-slim with appearance verification (its
+# weights are named in the file). Without the data files (a bare pip install) the factory falls
+# back to the parameter-free SiamFC, built from its dataclass defaults, with a warning.
+DEFAULT_TRACKER_CONFIG = "config/trackers/siamrpn_slim.yaml"
+FALLBACK_TRACKER_CONFIG = "config/trackers/siamfc_parameter_free.yaml"
+OUR_SECTIONS = ("model", "tracker", "verifier", "long_term")
 PYSOT_KEYS = ("META_ARC", "BACKBONE", "ADJUST", "RPN", "MASK", "REFINE", "ANCHOR", "TRACK",
               "TRAIN", "DATASET", "CUDA")
 LONG_TERM_PREFIX = "long_term."
@@ -149,11 +159,20 @@ def _build_ours(data: Mapping[str, Any], path: Path, weights: Optional[PathLike]
     if unknown:
         raise ConfigError(f"{where}: unknown config key(s) {', '.join(map(str, unknown))} "
                           f"(known: {', '.join(OUR_SECTIONS)})")
-    sections = _apply_section_overrides(data, overrides, where)
+    pysot_overrides = {k: v for k, v in overrides.items() if k.partition(".")[0] in PYSOT_KEYS}
+    ours = {k: v for k, v in overrides.items() if k not in pysot_overrides}
+    sections = _apply_section_overrides(data, ours, where)
     model_section = sections["model"]
     model_type = model_section.get("type", "parameter_free")
+    if model_type == "pysot":
+        return _build_ours_pysot(sections, path, weights, options, pysot_overrides)
     if model_type != "parameter_free":
-        raise ConfigError(f"{where}: model.type {model_type!r} is not known (known: parameter_free)")
+        raise ConfigError(f"{where}: model.type {model_type!r} is not known "
+                          f"(known: parameter_free, pysot)")
+    if pysot_overrides:
+        raise ConfigError(f"{where}: override(s) {', '.join(pysot_overrides)} need a PySOT model")
+    if sections["verifier"]:
+        raise ConfigError(f"{where}: a verifier: section needs a learned model (model.type: pysot)")
     if weights is not None:
         raise CheckpointError(f"the parameter-free model of {path.name} takes no weights, got {weights}")
     from ..models.parameter_free import ParameterFreeConfig, build_parameter_free_model
@@ -161,6 +180,49 @@ def _build_ours(data: Mapping[str, Any], path: Path, weights: Optional[PathLike]
     tracker_cfg = dataclass_from_mapping(SiamFCConfig, sections["tracker"], f"{where} [tracker]")
     tracker = SiamFCTracker(build_parameter_free_model(model_cfg), tracker_cfg, options)
     return tracker, sections["long_term"]
+
+
+def _relative_file(value: Any, base: Path, what: str, where: str) -> Path:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{where}: {what} must be a file path, got {value!r}")
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else base.parent / path
+
+
+def _build_ours_pysot(sections: Mapping[str, Dict[str, Any]], path: Path,
+                      weights: Optional[PathLike], options: RuntimeOptions,
+                      pysot_overrides: Mapping[str, Any]) -> Tuple[Tracker, Dict[str, Any]]:
+    """``model.type: pysot``: a PySOT-layout network (its TRACK section holds the tracking
+    settings), optionally wrapped in an :class:`AppearanceVerifiedTracker`."""
+    where = str(path)
+    model_section = dict(sections["model"])
+    unknown = sorted(set(model_section) - {"type", "config", "weights"})
+    if unknown:
+        raise ConfigError(f"{where}: unknown model key(s) {', '.join(unknown)} "
+                          f"(known for type pysot: config, weights)")
+    if sections["tracker"]:
+        raise ConfigError(f"{where}: a PySOT model takes its tracking settings from the TRACK "
+                          f"section of its experiment file (override with TRACK.<KEY>), not tracker:")
+    experiment = _relative_file(model_section.get("config"), path, "model.config", where)
+    if not experiment.is_file():
+        raise ConfigError(f"{where}: model.config {experiment} not found")
+    if weights is None:
+        if model_section.get("weights") is None:
+            raise CheckpointError(f"{where}: no weights (set model.weights or pass --weights)")
+        weights = _relative_file(model_section["weights"], path, "model.weights", where)
+    tracker, long_term = _build_pysot(experiment, weights, options, pysot_overrides)
+    verifier_section = dict(sections["verifier"])
+    if verifier_section:
+        from .appearance_verifier import AppearanceVerifiedTracker, VerifierConfig
+        from .longterm import search_geometry_of
+
+        verifier_cfg = dataclass_from_mapping(VerifierConfig, verifier_section, f"{where} [verifier]")
+        if verifier_cfg.enabled:
+            base = long_term_base(tracker)
+            geometry = search_geometry_of(base)
+            tracker = AppearanceVerifiedTracker(base, verifier_cfg, options,
+                                                geometry.exemplar_size, geometry.context_amount)
+    return tracker, {**long_term, **sections["long_term"]}
 
 
 def _build_pysot(path: Path, weights: Optional[PathLike], options: RuntimeOptions,
@@ -203,7 +265,8 @@ def build_tracker(config: Optional[PathLike] = None, weights: Optional[PathLike]
 
     config: None or ``"default"`` = the bundled default (:data:`DEFAULT_TRACKER_CONFIG`); else see
       module doc.
-    weights: checkpoint; required by PySOT configs, refused by the parameter-free model.
+    weights: checkpoint; required by PySOT configs (ours with ``model.type: pysot`` name their
+      own), refused by the parameter-free model.
     long_term: wrap in :class:`LongTermTracker` (settings: the config's ``long_term:`` section,
       for PySOT configs ``loss/reacquire_threshold`` = ``TRACK.CONFIDENCE_LOW/HIGH``, largest
       search input :func:`pysot_max_instance_size`, search window influence 0.001).
@@ -213,17 +276,16 @@ def build_tracker(config: Optional[PathLike] = None, weights: Optional[PathLike]
     Raises ConfigError / CheckpointError / InvalidInputError with one readable line.
     """
     use_default = config is None or os.fspath(config) == "default"
-    if use_default and DEFAULT_TRACKER_WEIGHTS is None and find_bundled_file(DEFAULT_TRACKER_CONFIG) is None:
-        # A pip install without the data files: the bundled default file holds exactly the
-        # dataclass defaults (a test checks it), so build from those.
-        path, data = Path(f"<built-in {DEFAULT_TRACKER_CONFIG}>"), {}
+    if use_default and find_bundled_file(DEFAULT_TRACKER_CONFIG) is None:
+        # A pip install without the data files: the parameter-free model needs none (the bundled
+        # siamfc_parameter_free.yaml holds exactly the dataclass defaults; a test checks it).
+        warnings.warn(f"bundled default tracker {DEFAULT_TRACKER_CONFIG} not found (looked in "
+                      f"{', '.join(str(r) for r in bundled_roots())}): using the built-in "
+                      f"parameter-free SiamFC", RuntimeWarning, stacklevel=2)
+        path, data = Path(f"<built-in {FALLBACK_TRACKER_CONFIG}>"), {}
     else:
         path = resolve_config_path(config)
         data = _read_yaml(path)
-    if use_default and weights is None and DEFAULT_TRACKER_WEIGHTS is not None:
-        weights = find_bundled_file(DEFAULT_TRACKER_WEIGHTS)
-        if weights is None:
-            raise CheckpointError(f"bundled default weights {DEFAULT_TRACKER_WEIGHTS} not found")
     long_term_overrides, rest = _split_overrides(overrides)
     if is_pysot_config(data):
         tracker, long_term_values = _build_pysot(path, weights, options, rest)
@@ -238,10 +300,9 @@ def build_tracker(config: Optional[PathLike] = None, weights: Optional[PathLike]
 
 def describe_default() -> str:
     """One line naming the default tracker config (for --help texts)."""
-    return f"{DEFAULT_TRACKER_CONFIG} (parameter-free SiamFC)" if DEFAULT_TRACKER_WEIGHTS is None \
-        else DEFAULT_TRACKER_CONFIG
+    return f"{DEFAULT_TRACKER_CONFIG} (the project's trained SiamRPN-slim, appearance-verified)"
 
 
-__all__ = ["DEFAULT_TRACKER_CONFIG", "DEFAULT_TRACKER_WEIGHTS", "build_tracker", "bundled_roots",
+__all__ = ["DEFAULT_TRACKER_CONFIG", "FALLBACK_TRACKER_CONFIG", "build_tracker", "bundled_roots",
            "find_bundled_file", "resolve_config_path", "is_pysot_config", "long_term_base",
            "describe_default"]

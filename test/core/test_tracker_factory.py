@@ -7,6 +7,7 @@ import torch
 import yaml
 
 from siam_tracker_ros.core import factory
+from siam_tracker_ros.core.appearance_verifier import AppearanceVerifiedTracker, VerifierConfig
 from siam_tracker_ros.core.errors import CheckpointError, ConfigError
 from siam_tracker_ros.core.factory import (DEFAULT_TRACKER_CONFIG, build_tracker, bundled_roots,
                                            find_bundled_file, resolve_config_path)
@@ -32,24 +33,38 @@ def write_yaml(path: Path, data) -> Path:
     return path
 
 
-def test_default_is_the_bundled_parameter_free_siamfc():
+def test_default_is_the_bundled_verified_slim_model():
     path = find_bundled_file(DEFAULT_TRACKER_CONFIG)
     assert path is not None and path.is_file()
     assert resolve_config_path(None) == path == resolve_config_path("default")
-    assert resolve_config_path("siamfc_parameter_free") == path
+    assert resolve_config_path("siamrpn_slim") == path
     tracker = build_tracker()
-    assert isinstance(tracker, SiamFCTracker)
-    # The bundled file holds the dataclass defaults (what a pip install without data files
-    # falls back to).
+    assert isinstance(tracker, AppearanceVerifiedTracker)
+    assert type(tracker.base).__name__ == "SiamRPNTracker"
     data = yaml.safe_load(path.read_text())
-    assert SiamFCConfig(**data["tracker"]) == tracker.cfg == SiamFCConfig()
-    assert ParameterFreeConfig(**data["model"]) == tracker.model.cfg == ParameterFreeConfig()
+    assert tracker.cfg == VerifierConfig(**data["verifier"])
     lt = build_tracker(long_term=True)
-    assert isinstance(lt, LongTermTracker) and isinstance(lt.base, SiamFCTracker)
-    assert lt.cfg == LongTermConfig(**data["long_term"]) == LongTermConfig()
+    assert isinstance(lt, LongTermTracker) and isinstance(lt.base, AppearanceVerifiedTracker)
+    expected = {"max_instance_size": factory.pysot_max_instance_size(255, 8),
+                "search_window_influence": factory.PYSOT_LOST_WINDOW_INFLUENCE, **data["long_term"]}
+    assert lt.cfg == LongTermConfig(**expected)
     frame = np.random.default_rng(0).integers(0, 255, (120, 160, 3), dtype=np.uint8)
     assert lt.initialize(frame, (50, 40, 30, 20)).state == TrackState.TRACKING
-    assert lt.track(frame).state in (TrackState.TRACKING, TrackState.UNCERTAIN)
+    result = lt.track(frame)
+    assert np.all(np.isfinite(result.bbox_xywh)) and 0.0 <= result.score <= 1.0
+
+
+def test_parameter_free_config_holds_the_dataclass_defaults():
+    """What a pip install without data files falls back to."""
+    path = find_bundled_file(factory.FALLBACK_TRACKER_CONFIG)
+    assert resolve_config_path("siamfc_parameter_free") == path
+    data = yaml.safe_load(path.read_text())
+    tracker = build_tracker("siamfc_parameter_free")
+    assert isinstance(tracker, SiamFCTracker)
+    assert SiamFCConfig(**data["tracker"]) == tracker.cfg == SiamFCConfig()
+    assert ParameterFreeConfig(**data["model"]) == tracker.model.cfg == ParameterFreeConfig()
+    lt = build_tracker("siamfc_parameter_free", long_term=True)
+    assert lt.cfg == LongTermConfig(**data["long_term"]) == LongTermConfig()
 
 
 def test_bundled_roots_start_with_the_source_tree():
@@ -58,12 +73,64 @@ def test_bundled_roots_start_with_the_source_tree():
     assert (roots[0] / DEFAULT_TRACKER_CONFIG).is_file()
 
 
-def test_default_without_bundled_files_falls_back_to_the_defaults(monkeypatch, tmp_path):
+def test_default_without_bundled_files_falls_back_to_the_parameter_free_model(monkeypatch, tmp_path):
     monkeypatch.setattr(factory, "bundled_roots", lambda: [tmp_path])
-    tracker = build_tracker(long_term=True)
+    with pytest.warns(RuntimeWarning, match="parameter-free"):
+        tracker = build_tracker(long_term=True)
     assert isinstance(tracker, LongTermTracker) and tracker.base.cfg == SiamFCConfig()
     with pytest.raises(ConfigError, match="not found"):
         build_tracker("siamfc_parameter_free")
+
+
+def test_our_yaml_over_a_pysot_model(tmp_path):
+    """model.type pysot: paths relative to the file, --weights wins, TRACK.* / verifier.* /
+    long_term.* overrides, verifier optional."""
+    slim = REPO / "models" / "siamrpn_slim"
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "config.yaml").write_text((slim / "config.yaml").read_text())
+    (tmp_path / "m" / "w.pth").write_bytes((slim / "model.pth").read_bytes())
+    cfg = write_yaml(tmp_path / "ours.yaml", {
+        "model": {"type": "pysot", "config": "m/config.yaml", "weights": "m/w.pth"},
+        "verifier": {"search_margin": 8}, "long_term": {"loss_threshold": 0.25}})
+    tracker = build_tracker(cfg, overrides={"TRACK.PENALTY_K": 0.1, "verifier.memory": 0,
+                                            "long_term.confirm_frames": 3}, long_term=True)
+    assert tracker.cfg.loss_threshold == 0.25 and tracker.cfg.confirm_frames == 3
+    assert tracker.cfg.max_instance_size == 311
+    verified = tracker.base
+    assert verified.cfg == VerifierConfig(search_margin=8, memory=0)
+    assert verified.base.track_cfg.penalty_k == pytest.approx(0.1)
+    plain = build_tracker(write_yaml(tmp_path / "plain.yaml", {
+        "model": {"type": "pysot", "config": str(tmp_path / "m" / "config.yaml")}}),
+        weights=tmp_path / "m" / "w.pth")
+    assert type(plain).__name__ == "SiamRPNTracker"
+    off = build_tracker(cfg, overrides={"verifier.enabled": False})
+    assert type(off).__name__ == "SiamRPNTracker"
+
+
+@pytest.mark.parametrize("data, error, words", [
+    ({"model": {"type": "pysot"}}, ConfigError, "model.config"),
+    ({"model": {"type": "pysot", "config": "nowhere.yaml", "weights": "w.pth"}}, ConfigError,
+     "not found"),
+    ({"model": {"type": "pysot", "config": "CFG"}}, CheckpointError, "no weights"),
+    ({"model": {"type": "pysot", "config": "CFG", "weights": "W", "extra": 1}}, ConfigError,
+     "unknown model key"),
+    ({"model": {"type": "pysot", "config": "CFG", "weights": "W"}, "tracker": {"lr": 1}},
+     ConfigError, "TRACK section"),
+    ({"model": {"type": "pysot", "config": "CFG", "weights": "W"}, "verifier": {"memory": -1}},
+     ConfigError, "memory"),
+    ({"model": {"type": "parameter_free"}, "verifier": {"memory": 1}}, ConfigError,
+     "learned model"),
+    ({"model": {"type": "resnet"}}, ConfigError, "parameter_free, pysot"),
+])
+def test_our_pysot_model_errors_are_one_line(tmp_path, data, error, words):
+    slim = REPO / "models" / "siamrpn_slim"
+    model = dict(data["model"])
+    model.update({k: str(slim / ("config.yaml" if v == "CFG" else "model.pth"))
+                  for k, v in model.items() if v in ("CFG", "W")})
+    path = write_yaml(tmp_path / "bad.yaml", {**data, "model": model})
+    with pytest.raises(error, match=words) as info:
+        build_tracker(path)
+    assert "\n" not in str(info.value)
 
 
 def test_our_yaml_with_values_and_overrides(tmp_path):
@@ -118,7 +185,9 @@ def test_unknown_or_unreadable_config(tmp_path):
 
 def test_checkpoint_errors():
     with pytest.raises(CheckpointError, match="takes no weights"):
-        build_tracker(weights="model.pth")
+        build_tracker("siamfc_parameter_free", weights="model.pth")
+    with pytest.raises(CheckpointError, match="model.pth not found"):
+        build_tracker(weights="model.pth")            # the default's weights replaced
     with pytest.raises(CheckpointError, match="needs a checkpoint"):
         build_tracker(PYSOT_ALEX)
     with pytest.raises(CheckpointError, match="not found"):

@@ -117,12 +117,23 @@ def test_node_follows_target_across_processes(tmp_path):
         assert wait_until(past_bad_frame, 30.0), "the node published no outputs"
         frame = sequence.frames[0]
         bad_stamps = []
-        for make in (lambda t: raw_image(frame, t, encoding="bogus8"),
-                     lambda t: raw_image(frame, t, data=frame.tobytes()[:1000])):
-            t = time.time_ns()
-            bad_stamps.append(t)
-            recorder.image_pub.publish(make(t))
-            time.sleep(0.05)
+        # The node's image queue is depth 1 (latest wins): a player frame arriving before the
+        # node's executor runs may supersede an injected one, so each bad input is sent again
+        # until the node reports it on ~/status (with that image's stamp).
+        for make, keyword in ((lambda t: raw_image(frame, t, encoding="bogus8"), "bogus8"),
+                              (lambda t: raw_image(frame, t, data=frame.tobytes()[:1000]),
+                               "bytes")):
+            reported = False
+            for _ in range(20):
+                t = time.time_ns()
+                bad_stamps.append(t)
+                recorder.image_pub.publish(make(t))
+                reported = wait_until(lambda t=t, k=keyword: any(
+                    stamp_ns(m.header.stamp) == t and k in m.last_error
+                    for m in recorder.rec.get("status")), 0.5)
+                if reported:
+                    break
+            assert reported, f"the node never reported the bad image ({keyword}) on ~/status"
         recorder.init_pub.publish(detection((math.nan, 0, 10, 10), 0))
 
         out, _ = player.communicate(timeout=60)
@@ -186,9 +197,9 @@ def test_node_follows_target_across_processes(tmp_path):
     burst = range(BURST[0], BURST[0] + BURST[1])
     processed_in_burst = sum(1 for i in by_index if i in burst)
     assert processed_in_burst < BURST[1], "every burst frame processed: no drop to count"
-    assert final.frames_dropped > len(bad_stamps), \
+    assert final.frames_dropped > 2, \
         f"{final.frames_dropped} dropped: the burst's skipped frames were not counted"
     errors = " | ".join(m.last_error for m in statuses)
-    assert "bogus8" in errors or "encoding" in errors, errors[-500:]
+    assert "bogus8" in errors and "bytes" in errors and "NaN" in errors, errors[-500:]
     assert "init_box refused" in errors
     assert max(index_of[s] for s in array_stamps) >= FRAMES - 5, "stopped before the end"

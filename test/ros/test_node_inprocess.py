@@ -203,8 +203,13 @@ def test_bad_inputs_leave_the_node_running(harness, sequence):
         ("zero-size image", lambda t: raw_image(np.zeros((0, 0, 3), np.uint8), t), ""),
         ("different size mid-stream", lambda t: raw_image(frame[: h // 2, : w // 2].copy(), t),
          "size"),
-        ("stamps going backwards", lambda t: raw_image(frame, t - 200_000_000), "backwards"),
+        # older than the last good frame the node buffered (not older than "now": the wait for
+        # the previous case may take longer than any fixed offset on a loaded machine)
+        ("stamps going backwards", lambda t: raw_image(frame, last_good[0] - 100_000_000),
+         "backwards"),
     ]
+    harness.set_parameters(max_image_age_s=0.0)      # no stale drop while the clock is fiddled
+    last_good = [base]
     for name, make, keyword in cases:
         before = len(harness.rec.get("status"))
         harness.publish(make(time.time_ns()))
@@ -214,7 +219,8 @@ def test_bad_inputs_leave_the_node_running(harness, sequence):
             f"({[m.last_error for m in harness.rec.get('status')[before:]]})"
         # still alive: a good frame is processed afterwards
         processed = _processed(harness)
-        harness.publish(raw_image(frame, time.time_ns()))
+        last_good[0] = time.time_ns()
+        harness.publish(raw_image(frame, last_good[0]))
         assert wait_until(lambda p=processed: _processed(harness) > p, 5.0), f"dead after {name}"
     # bad init boxes on the topic: NaN and outside the frame
     for box in ((math.nan, 1, 10, 10), (w + 50, 1, 10, 10)):
