@@ -124,7 +124,11 @@ BAD_INPUTS = {
     "unknown config file": (lambda c: [c["folder"], "--init", c["init"], "--config", "nope.yaml"],
                             "not found"),
     "weights for the parameter-free model": (
-        lambda c: [c["folder"], "--init", c["init"], "--weights", bad_checkpoint(c)], "takes no weights"),
+        lambda c: [c["folder"], "--init", c["init"], "--config", "siamfc_parameter_free",
+                   "--weights", bad_checkpoint(c)], "takes no weights"),
+    "weights that do not fit the default model": (
+        lambda c: [c["folder"], "--init", c["init"], "--weights", bad_checkpoint(c)],
+        "does not fit model siamrpn_slim"),
     "checkpoint that does not fit": (
         lambda c: [c["folder"], "--init", c["init"], "--config", PYSOT_ALEX, "--weights", bad_checkpoint(c)],
         "siamrpn_alex_dwxcorr"),
