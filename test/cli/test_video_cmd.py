@@ -23,12 +23,7 @@ PYSOT_ALEX = REPO / "test" / "fixtures" / "parity" / "models" / "siamrpn_alex_dw
 NUM_FRAMES = 12
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")     # test/conftest.py
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ from typing import List, Optional
 
 import numpy as np
 import pytest
-import torch
 
 from siam_tracker_ros.core.appearance_verifier import AppearanceVerifiedTracker, VerifierConfig
 from siam_tracker_ros.core.longterm import LongTermConfig, LongTermTracker, search_geometry_of
@@ -13,12 +12,7 @@ from siam_tracker_ros.core.types import TrackResult, TrackState
 from siam_tracker_ros.data.synthetic import SyntheticSpec, generate_sequence
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")     # test/conftest.py
 
 
 class OverConfidentTracker:

@@ -1,7 +1,6 @@
 """Distractor-aware re-ranking (DaSiamRPN idea): unit behaviour and a look-alike sequence."""
 import numpy as np
 import pytest
-import torch
 
 from siam_tracker_ros.core.distractor import DistractorMemory, appearance_descriptor, box_iou
 from siam_tracker_ros.core.longterm import LongTermConfig, LongTermTracker
@@ -11,12 +10,7 @@ from siam_tracker_ros.data.synthetic import SyntheticSpec, generate_sequence
 from siam_tracker_ros.models.parameter_free import build_parameter_free_model
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")     # test/conftest.py
 
 
 def test_box_iou():

@@ -5,7 +5,6 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 import pytest
-import torch
 
 from siam_tracker_ros.core.distractor import box_iou
 from siam_tracker_ros.core.errors import ConfigError, NotInitializedError
@@ -19,12 +18,7 @@ from siam_tracker_ros.data.synthetic import SyntheticSpec, generate_sequence
 from siam_tracker_ros.models.parameter_free import build_parameter_free_model
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")     # test/conftest.py
 
 
 class ScriptedTracker:

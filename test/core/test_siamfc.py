@@ -12,14 +12,7 @@ from siam_tracker_ros.data.synthetic import SyntheticSpec, generate_sequence
 from siam_tracker_ros.models.parameter_free import build_parameter_free_model
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """These small tensors gain nothing from threads; on a busy 2-core runner 2 threads make
-    tracking ~10x slower (spin-waiting), so the module runs single-threaded."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")     # test/conftest.py
 
 
 def make_tracker(**cfg) -> SiamFCTracker:

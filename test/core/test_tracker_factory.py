@@ -20,12 +20,7 @@ REPO = Path(__file__).resolve().parents[2]
 PYSOT_ALEX = REPO / "test" / "fixtures" / "parity" / "models" / "siamrpn_alex_dwxcorr" / "config.yaml"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")     # test/conftest.py
 
 
 def write_yaml(path: Path, data) -> Path:
