@@ -16,11 +16,11 @@ local-to-global re-detection is a separate wrapper.
 """
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Sequence
 
 import numpy as np
 
-from .siamrpn import ComposedOverSiamRPN, SiamProposal, SiamRPNTracker
+from .siamrpn import ComposedOverSiamRPN, SiamRPNTracker
 from .tracker import Proposal
 from .types import TrackResult, TrackState
 
@@ -75,12 +75,7 @@ class PySOTLongTermTracker(ComposedOverSiamRPN):
         result.extras["longterm_state_after"] = self.lost
         return result
 
-    def propose(self, frame: np.ndarray, center_xy: Sequence[float],
-                instance_size: Optional[int] = None,
-                window_influence: Optional[float] = None) -> SiamProposal:
-        return self.rpn.propose(frame, center_xy, instance_size, window_influence)
-
     def accept(self, proposal: Proposal) -> None:
         """Move to ``proposal`` and leave the lost state."""
-        self.rpn.accept(proposal)
+        super().accept(proposal)
         self.lost = False

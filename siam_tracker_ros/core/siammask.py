@@ -9,17 +9,16 @@ state box when the largest contour has area <= 100 px).
 from __future__ import annotations
 
 import time
-from typing import Optional, Sequence
+from typing import Sequence
 
 import numpy as np
 import torch
 
 from .errors import ConfigError
 from .mask_projection import exemplar_window_xywh, mask_geometry, warp_mask_to_frame
-from .siamrpn import (ComposedOverSiamRPN, SearchOutcome, SiamProposal, SiamRPNTracker,
+from .siamrpn import (ComposedOverSiamRPN, SearchOutcome, SiamRPNTracker,
                       state_box_xywh)
 from .torch_device import synchronize
-from .tracker import Proposal
 from .types import TrackResult
 
 
@@ -82,11 +81,3 @@ class SiamMaskTracker(ComposedOverSiamRPN):
             "mask_prob_sum": float(mask_prob.sum(dtype=np.float64)),
             "refine_pos": [row, col],
         })
-
-    def propose(self, frame: np.ndarray, center_xy: Sequence[float],
-                instance_size: Optional[int] = None,
-                window_influence: Optional[float] = None) -> SiamProposal:
-        return self.rpn.propose(frame, center_xy, instance_size, window_influence)
-
-    def accept(self, proposal: Proposal) -> None:
-        self.rpn.accept(proposal)

@@ -384,3 +384,13 @@ class ComposedOverSiamRPN:
     @state.setter
     def state(self, value: Optional[TargetState]) -> None:
         self.rpn.state = value
+
+    def propose(self, frame: np.ndarray, center_xy: Sequence[float],
+                instance_size: Optional[int] = None,
+                window_influence: Optional[float] = None) -> SiamProposal:
+        """One search window of the wrapped SiamRPN (re-detection); no state change."""
+        return self.rpn.propose(frame, center_xy, instance_size, window_influence)
+
+    def accept(self, proposal: Proposal) -> None:
+        """Move the wrapped tracker's state to ``proposal``."""
+        self.rpn.accept(proposal)
