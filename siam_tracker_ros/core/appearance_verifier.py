@@ -31,6 +31,7 @@ from typing import List, Optional, Sequence
 import numpy as np
 
 from .config import RuntimeOptions
+from .longterm import search_geometry_of
 from .siamfc import SiamFCConfig, SiamFCTracker
 from .tracker import Proposal, SearchableTracker, TargetState
 from .types import TrackResult
@@ -113,8 +114,6 @@ class AppearanceVerifiedTracker:
 
     @property
     def instance_size(self) -> int:
-        from .longterm import search_geometry_of
-
         return search_geometry_of(self.base).instance_size
 
     @property

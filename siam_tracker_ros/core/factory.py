@@ -27,7 +27,8 @@ import yaml
 
 from .config import RuntimeOptions, dataclass_from_mapping
 from .errors import CheckpointError, ConfigError
-from .longterm import LongTermConfig, LongTermTracker
+from .appearance_verifier import AppearanceVerifiedTracker, VerifierConfig
+from .longterm import LongTermConfig, LongTermTracker, search_geometry_of
 from .siamfc import SiamFCConfig, SiamFCTracker
 from .tracker import Tracker
 
@@ -213,9 +214,6 @@ def _build_ours_pysot(sections: Mapping[str, Dict[str, Any]], path: Path,
     tracker, long_term = _build_pysot(experiment, weights, options, pysot_overrides)
     verifier_section = dict(sections["verifier"])
     if verifier_section:
-        from .appearance_verifier import AppearanceVerifiedTracker, VerifierConfig
-        from .longterm import search_geometry_of
-
         verifier_cfg = dataclass_from_mapping(VerifierConfig, verifier_section, f"{where} [verifier]")
         if verifier_cfg.enabled:
             base = long_term_base(tracker)
