@@ -4,7 +4,8 @@ Both are ROS-free and thread-safe. Stamps are integer nanoseconds (any clock, as
 stream uses one clock); items are opaque to these classes (the node stores image messages).
 
 - :class:`StampedFrameBuffer` keeps the frames of the last ``max_age_s`` seconds keyed by stamp,
-  so an initialisation box drawn on an earlier frame can be applied to that very frame.
+  so an initialisation box drawn on an earlier frame can be applied to that very frame
+  (:meth:`~StampedFrameBuffer.nearest` finds the closest frame when that one never arrived).
   A stamp older than the newest one (a looping bag, a clock reset) clears the buffer.
 - :class:`LatestSlot` holds only the newest unprocessed frame: the consumer never sees a
   backlog and never the same frame twice; overwritten frames are counted as dropped.
@@ -29,6 +30,23 @@ class Stamped(Generic[T]):
     stamp_ns: int
     seq: int
     item: T
+
+
+@dataclass(frozen=True)
+class StampMatch(Generic[T]):
+    """A buffered frame found for a stamp: ``gap_ns`` = frame stamp - requested stamp (negative:
+    the frame is earlier)."""
+
+    entry: Stamped[T]
+    gap_ns: int
+
+    @property
+    def distance_ns(self) -> int:
+        return abs(self.gap_ns)
+
+    @property
+    def exact(self) -> bool:
+        return self.gap_ns == 0
 
 
 @dataclass(frozen=True)
@@ -114,21 +132,25 @@ class StampedFrameBuffer(Generic[T]):
         with self._lock:
             return self._entries[-1] if self._entries else None
 
-    def find(self, stamp_ns: int, tolerance_ns: int = 0) -> Optional[Stamped[T]]:
-        """The frame whose stamp is closest to ``stamp_ns`` within ``tolerance_ns`` (0 = exact
-        match), or None."""
+    def nearest(self, stamp_ns: int) -> Optional[StampMatch[T]]:
+        """The buffered frame whose stamp is closest to ``stamp_ns`` (on a tie the earlier one),
+        with the signed gap (frame stamp - ``stamp_ns``), or None when the buffer is empty."""
         stamp_ns = int(stamp_ns)
         with self._lock:
             if not self._stamps:
                 return None
             i = bisect.bisect_left(self._stamps, stamp_ns)
-            best: Optional[Tuple[int, Stamped[T]]] = None
-            for j in (i - 1, i):
-                if 0 <= j < len(self._stamps):
-                    gap = abs(self._stamps[j] - stamp_ns)
-                    if gap <= tolerance_ns and (best is None or gap < best[0]):
-                        best = (gap, self._entries[j])
-            return None if best is None else best[1]
+            # The closest is a neighbour of the insertion point; min() keeps the first (earlier)
+            # one on a tie.
+            candidates = [j for j in (i - 1, i) if 0 <= j < len(self._stamps)]
+            best = min(candidates, key=lambda j: abs(self._stamps[j] - stamp_ns))
+            return StampMatch(self._entries[best], self._stamps[best] - stamp_ns)
+
+    def find(self, stamp_ns: int, tolerance_ns: int = 0) -> Optional[Stamped[T]]:
+        """The frame whose stamp is closest to ``stamp_ns`` within ``tolerance_ns`` (0 = exact
+        match), or None."""
+        match = self.nearest(stamp_ns)
+        return match.entry if match is not None and match.distance_ns <= tolerance_ns else None
 
     def after(self, stamp_ns: int) -> List[Stamped[T]]:
         """Frames with a stamp strictly later than ``stamp_ns``, oldest first."""

@@ -48,7 +48,7 @@ from ..core.runtime_stats import RateMeter, RollingValues
 from ..core.stream_session import StreamSession, evenly_spaced
 from ..core.tracker import Tracker
 from ..core.types import TrackResult, TrackState, validate_init_box
-from . import detection_conversion, image_conversion
+from . import detection_conversion, image_conversion, image_qos
 from .diagnostics import HealthSnapshot, diagnostics_message
 from .overlay import box_mask, draw_result
 from .params import (NodeSettings, apply_changes, declare_node_parameters,
@@ -59,6 +59,7 @@ from .tracker_loading import (apply_tracker_settings, free_device_memory, gpu_me
 NODE_NAME = "siam_tracker"
 THROTTLE_S = 5.0                 # one warning per kind per 5 s at most
 STAMP_MATCH_TOLERANCE_NS = 500_000   # an init stamp matches a frame within 0.5 ms
+IMAGE_QOS_CHECK_S = 0.5              # best_available: how often the image publishers are checked
 OUTPUT_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE,
                         history=HistoryPolicy.KEEP_LAST)
 
@@ -150,7 +151,8 @@ class TrackerNode(Node):
         self._publish_status(self._last_header)
         self.get_logger().info(
             f"ready: model {self._model_name} on {resolved_device(self.settings.device)}, "
-            f"input {self._image_topic()} ({self.settings.image_reliability})")
+            f"input {self._image_topic()} ({self.settings.image_reliability}: "
+            f"{self._image_sub.reliability} now)")
 
     # ------------------------------------------------------------------ setup
     def _load_model(self) -> Tracker:
@@ -176,20 +178,35 @@ class TrackerNode(Node):
         self._diag_pub = self.create_publisher(DiagnosticArray, "/diagnostics", OUTPUT_QOS)
 
     def _create_subscriptions(self) -> None:
-        reliability = (ReliabilityPolicy.RELIABLE if self.settings.image_reliability == "reliable"
-                       else ReliabilityPolicy.BEST_EFFORT)
-        image_qos = QoSProfile(depth=1, reliability=reliability, history=HistoryPolicy.KEEP_LAST)
-        if self.settings.image_transport == "compressed":
-            self.create_subscription(CompressedImage, "image/compressed",
-                                     lambda m: self._on_image(m, True), image_qos,
-                                     callback_group=self._input_group)
-        else:
-            self.create_subscription(Image, "image", lambda m: self._on_image(m, False),
-                                     image_qos, callback_group=self._input_group)
+        compressed = self.settings.image_transport == "compressed"
+        self._image_sub = image_qos.ImageSubscription(
+            self, CompressedImage if compressed else Image, self._image_topic(),
+            self.settings.image_reliability, lambda m: self._on_image(m, compressed),
+            self._input_group)
+        if self._image_sub.following:
+            self._follow_image_publishers()
+            self._qos_timer = self.create_timer(IMAGE_QOS_CHECK_S, self._follow_image_publishers,
+                                                callback_group=self._input_group)
         self.create_subscription(Detection2D, "init_box", self._on_init_box, OUTPUT_QOS,
                                  callback_group=self._control_group)
         self.create_subscription(Detection2DArray, "init_boxes", self._on_init_boxes, OUTPUT_QOS,
                                  callback_group=self._control_group)
+
+    def _follow_image_publishers(self) -> None:
+        """best_available: match the image subscription's reliability to the publishers (runs
+        in the input group, never beside the image callback)."""
+        try:
+            change = self._image_sub.follow()
+        except Exception as exc:  # a graph query failing (shutting down) must not stop the node
+            self.get_logger().debug(f"image QoS check skipped: {type(exc).__name__}: {exc}")
+            return
+        if change:
+            self.get_logger().info(change)
+
+    @property
+    def image_reliability_in_use(self) -> str:
+        """Reliability of the image subscription right now (reliable / best_effort)."""
+        return self._image_sub.reliability
 
     def _create_services(self) -> None:
         self.create_service(Trigger, "~/reset", self._on_reset, callback_group=self._control_group)
@@ -279,26 +296,47 @@ class TrackerNode(Node):
             return True, "", "stop: target dropped"
         if not self._enabled:
             return False, "", "tracker disabled (call ~/enable true first)"
+        note = ""
         if stamp_ns == 0:
             entry = self._buffer.newest()
             if entry is None:
                 return False, "", "no image received yet on " + self._image_topic()
         else:
-            entry = self._buffer.find(stamp_ns, STAMP_MATCH_TOLERANCE_NS)
+            entry, note, refusal = self._init_frame(stamp_ns)
             if entry is None:
-                oldest, newest = self._buffer.span_s()
-                held = ("buffer is empty" if math.isnan(oldest)
-                        else f"buffer holds {oldest:.3f} .. {newest:.3f}")
-                return False, "", (f"no buffered frame with stamp {stamp_ns / 1e9:.3f} "
-                                   f"(frame_buffer_s {self.settings.frame_buffer_s:g}, {held})")
+                return False, "", refusal
         try:
             frame = self._decode(entry.item)
             box = validate_init_box(values, frame.shape)
         except InvalidInputError as exc:
             return False, "", str(exc)
         target_id = self._next_target_id(requested_id)
+        if note:
+            self._set_error(note)   # the status of the init frame says which frame was used
         self._queue(InitRequest(entry, box, target_id, label or self.settings.target_label))
-        return True, target_id, f"tracking target {target_id} from frame {entry.stamp_ns / 1e9:.3f}"
+        return True, target_id, (f"tracking target {target_id} from frame "
+                                 f"{entry.stamp_ns / 1e9:.3f}" + (f" ({note})" if note else ""))
+
+    def _init_frame(self, stamp_ns: int) -> Tuple[Optional[Stamped[ReceivedImage]], str, str]:
+        """(frame, note, refusal) for an init box stamped ``stamp_ns``: the frame with that stamp,
+        else the nearest buffered one within init_stamp_tolerance_s (``note`` says which), else
+        None and why."""
+        tolerance_s = self.settings.init_stamp_tolerance_s
+        match = self._buffer.nearest(stamp_ns)
+        if match is not None and match.distance_ns <= STAMP_MATCH_TOLERANCE_NS:
+            return match.entry, "", ""
+        if match is not None and match.distance_ns <= tolerance_s * 1e9:
+            when = "after" if match.gap_ns > 0 else "before"
+            note = (f"no frame with stamp {stamp_ns / 1e9:.3f}: started on the nearest buffered "
+                    f"frame {match.entry.stamp_ns / 1e9:.3f}, {match.distance_ns / 1e6:.0f} ms "
+                    f"{when} it (init_stamp_tolerance_s {tolerance_s:g})")
+            return match.entry, note, ""
+        oldest, newest = self._buffer.span_s()
+        held = ("buffer is empty" if math.isnan(oldest)
+                else f"buffer holds {oldest:.3f} .. {newest:.3f}")
+        return None, "", (f"no buffered frame with stamp {stamp_ns / 1e9:.3f} "
+                          f"(frame_buffer_s {self.settings.frame_buffer_s:g}, "
+                          f"init_stamp_tolerance_s {tolerance_s:g}, {held})")
 
     def _queue(self, request: InitRequest) -> None:
         with self._lock:

@@ -87,12 +87,19 @@ NODE_PARAMS: Tuple[ParamSpec, ...] = (
     ParamSpec("image_transport", "raw", "raw subscribes `image` (sensor_msgs/Image); compressed "
               "subscribes `image/compressed` (sensor_msgs/CompressedImage, jpeg/png).",
               read_only=True, choices=("raw", "compressed")),
-    ParamSpec("image_reliability", "best_effort", "QoS reliability of the image subscription "
-              "(depth 1).", read_only=True, choices=("best_effort", "reliable")),
+    ParamSpec("image_reliability", "best_available", "QoS reliability of the image "
+              "subscription (depth 1). best_available: reliable while every publisher of the "
+              "topic offers reliable (image_transport's default), else best effort; re-chosen "
+              "when publishers come and go (best effort while there is none).",
+              read_only=True, choices=("best_available", "best_effort", "reliable")),
     ParamSpec("diagnostics_period_s", 1.0, "Period of /diagnostics messages, seconds.",
               read_only=True, limits=(0.05, 60.0)),
     ParamSpec("frame_buffer_s", 2.0, "Seconds of recent frames kept so an init box drawn on an "
               "earlier frame (by header stamp) starts on that frame.", limits=(0.0, 30.0)),
+    ParamSpec("init_stamp_tolerance_s", 0.2, "A stamped init box whose frame is not in the "
+              "buffer (lost in transport, or dropped) starts on the nearest buffered frame when "
+              "that one is at most this many seconds away; beyond it the box is refused. "
+              "0 = exact stamp only.", limits=(0.0, 10.0)),
     ParamSpec("max_image_age_s", 1.0, "Drop images whose header stamp is older than this (node "
               "clock; honours use_sim_time); 0 = never drop by age.", limits=(0.0, 3600.0)),
     ParamSpec("publish_mask", True, "Publish ~/mask (mono8 0/255) when it has subscribers."),
@@ -147,6 +154,7 @@ class NodeSettings:
     image_reliability: str
     diagnostics_period_s: float
     frame_buffer_s: float
+    init_stamp_tolerance_s: float
     max_image_age_s: float
     publish_mask: bool
     publish_debug_image: bool
