@@ -56,10 +56,15 @@ class TrackResult:
         return self.state in (TrackState.TRACKING, TrackState.UNCERTAIN)
 
 
+MIN_BOX_SIDE_PX = 1.0       # a smaller init box has no pixels to learn the target from
+MAX_BOX_FRAME_RATIO = 2.0   # a larger one would make the crop allocate without bound
+
+
 def validate_init_box(box_xywh: Sequence[float], frame_shape: Sequence[int]) -> BoxXYWH:
     """Check an initialisation box against a frame of shape (H, W[, C]).
 
-    The box must be finite, have positive width and height and overlap the frame. Raises
+    The box must be finite, at least 1 px and at most twice the frame in width and height, and
+    overlap the frame. Raises
     :class:`InvalidInputError` with one readable line otherwise; returns the box as floats.
     """
     try:
@@ -74,6 +79,11 @@ def validate_init_box(box_xywh: Sequence[float], frame_shape: Sequence[int]) -> 
     if w <= 0 or h <= 0:
         raise InvalidInputError(f"init box must have positive width and height, got w={w:g}, h={h:g}")
     height, width = int(frame_shape[0]), int(frame_shape[1])
+    if w < MIN_BOX_SIDE_PX or h < MIN_BOX_SIDE_PX:
+        raise InvalidInputError(f"init box {w:g}x{h:g} is smaller than {MIN_BOX_SIDE_PX:g} px")
+    if w > MAX_BOX_FRAME_RATIO * width or h > MAX_BOX_FRAME_RATIO * height:
+        raise InvalidInputError(f"init box {w:g}x{h:g} is more than {MAX_BOX_FRAME_RATIO:g} times "
+                                f"the {width}x{height} frame")
     if x >= width or y >= height or x + w <= 0 or y + h <= 0:
         raise InvalidInputError(
             f"init box {x:g},{y:g},{w:g},{h:g} lies outside the {width}x{height} frame")

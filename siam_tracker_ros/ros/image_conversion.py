@@ -176,7 +176,11 @@ def compressed_to_bgr(msg: CompressedImage) -> np.ndarray:
     data = np.frombuffer(msg.data, dtype=np.uint8)
     if data.size == 0:
         raise InvalidInputError(f"compressed image is empty (format {msg.format!r})")
-    decoded = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+    try:
+        decoded = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+    except cv2.error as exc:  # OpenCV raises on some malformed or oversized streams
+        raise InvalidInputError(f"cannot decode compressed image (format {msg.format!r}, "
+                                f"{data.size} bytes): {str(exc).strip().splitlines()[-1]}") from None
     if decoded is None:
         raise InvalidInputError(f"cannot decode compressed image (format {msg.format!r}, {data.size} bytes)")
     if decoded.dtype == np.uint16:

@@ -240,6 +240,7 @@ class TrackerNode(Node):
                         f"dropped (replaying a bag? use use_sim_time, or max_image_age_s 0)")
                 self.get_logger().warning(text, throttle_duration_sec=THROTTLE_S)
                 self._set_error(text)
+                self._publish_status(msg.header)   # the drop shows in ~/status at once
                 return
         problem = self._precheck(msg, compressed)
         if problem:
