@@ -27,6 +27,7 @@ aliases the message's buffer.
 from __future__ import annotations
 
 import array
+import contextlib
 import functools
 from typing import Dict, Optional, Tuple
 
@@ -170,6 +171,22 @@ def _image_to_bgr_with_cv_bridge(msg: Image) -> np.ndarray:
     return np.ascontiguousarray(frame, dtype=np.uint8).copy()
 
 
+@contextlib.contextmanager
+def _opencv_quiet():
+    """Silence OpenCV's own log lines (libpng / libtiff complaints about malformed data) while
+    decoding: a bad image gets our one InvalidInputError line, not a burst of codec errors."""
+    logging_ = getattr(getattr(cv2, "utils", None), "logging", None)
+    if logging_ is None:
+        yield
+        return
+    previous = logging_.getLogLevel()
+    logging_.setLogLevel(logging_.LOG_LEVEL_SILENT)
+    try:
+        yield
+    finally:
+        logging_.setLogLevel(previous)
+
+
 def compressed_to_bgr(msg: CompressedImage) -> np.ndarray:
     """sensor_msgs/CompressedImage (jpeg/png, as image_transport's compressed plugin sends) ->
     new (H, W, 3) uint8 BGR array. 16-bit PNGs are scaled to 8 bit like mono16."""
@@ -177,7 +194,8 @@ def compressed_to_bgr(msg: CompressedImage) -> np.ndarray:
     if data.size == 0:
         raise InvalidInputError(f"compressed image is empty (format {msg.format!r})")
     try:
-        decoded = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+        with _opencv_quiet():
+            decoded = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
     except cv2.error as exc:  # OpenCV raises on some malformed or oversized streams
         raise InvalidInputError(f"cannot decode compressed image (format {msg.format!r}, "
                                 f"{data.size} bytes): {str(exc).strip().splitlines()[-1]}") from None
