@@ -417,7 +417,7 @@ def bulk(fz: Fuzzer, gen: Generator, count: int, rate: float, sent: Counter,
             sent["init_boxes Detection2DArray, random"] += 1
         else:
             pending = [f for f in pending if not f.done()]
-            while len(pending) >= 16 and alive():
+            while len(pending) >= 8 and alive():     # ROS 2 service QoS keeps 10 requests
                 time.sleep(0.002)
                 pending = [f for f in pending if not f.done()]
             calls += 1
@@ -517,7 +517,14 @@ def counted(fz: Fuzzer, gen: Generator, per_kind: int) -> Dict[str, Tuple[int, i
     box_case("init_box: outside the frame", lambda: det((1000, 10, 20, 20)))
     box_case("init_box: unknown stamp", lambda: det((10, 10, 20, 20), 12_345))
     box_case("~/init: NaN (answer + status)", lambda: det((math.nan, 1, 2, 3)), via_service=True)
-    # size change while tracking: start tracking on the good frame, then frames of another size
+    # size change while tracking: start tracking on a fresh good frame (the first one may have
+    # left the 2-s buffer), then frames of another size
+    good_stamp = time.time_ns()
+    fz.image_pub.publish(gen.good_compressed(good_stamp, frame) if fz.compressed
+                         else gen.good_image(good_stamp, encoding="bgr8"))
+    index = fz.status_count()
+    fz.status_after(index, lambda m: m.header.stamp.sec * NS + m.header.stamp.nanosec ==
+                    good_stamp, 10.0)
     answer = fz.call(fz.init_client, init_request(fz, (60, 40, 40, 40), good_stamp), 10.0)
     if answer is not None and answer.success:
         index = fz.status_count()
@@ -527,6 +534,8 @@ def counted(fz: Fuzzer, gen: Generator, per_kind: int) -> Dict[str, Tuple[int, i
             gen.good_compressed(time.time_ns(), other) if fz.compressed
             else gen.good_image(time.time_ns(), hw=(100, 140), encoding="bgr8")))
     else:
+        print(f"  init for the size-change case refused: "
+              f"{None if answer is None else answer.message}")
         results["image: size change while tracking"] = (per_kind, 0)
     return results
 
