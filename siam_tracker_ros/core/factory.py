@@ -278,7 +278,7 @@ def _build_ours_nanotrack(sections: Mapping[str, Dict[str, Any]], path: Path,
         backbone = _relative_file(model_section.get("onnx_backbone"), path, "model.onnx_backbone", where)
         head = _relative_file(model_section.get("onnx_head"), path, "model.onnx_head", where)
         from ..models.nanotrack_onnx import OnnxNanoTrackModel
-        model = OnnxNanoTrackModel(backbone, head, int(version), options.num_threads)
+        model = OnnxNanoTrackModel(backbone, head, int(version))
     else:
         raise ConfigError(f"{where}: model.backend must be torch or onnx, got {backend!r}")
     tracker: Tracker = NanoTracker(model, track_cfg, options)
