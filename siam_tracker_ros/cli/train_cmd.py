@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     trainer = Trainer(config, resume=resume, progress=not args.no_progress)
     if trainer.init_message:
         print(f"siam-track train: {trainer.init_message}")
-    print(f"siam-track train: {trainer.exp.name} on {trainer.device}, steps {trainer.start_step}.."
+    print(f"siam-track train: {trainer.name} on {trainer.device}, steps {trainer.start_step}.."
           f"{config.run.steps}, batch {config.run.batch_size}, output {config.run.output_dir}")
     last = trainer.run()
     summary = ", ".join(f"{k} {v:.4g}" for k, v in last.items() if k != "step")
