@@ -4,8 +4,8 @@ file's folder, so a config works from any working directory.
 
 Sections (all optional except ``model.config`` of a PySOT network)::
 
-    model:    arch (pysot | nanotrack), config (tracker/experiment YAML the weights belong
-              to), version (NanoTrack v1/v2/v3), init_weights
+    model:    arch (pysot | nanotrack), config (experiment / tracker YAML the weights
+              belong to), init_weights
     data:     synthetic, images, videos, datasets (sources with weights), negatives, jitter
     targets:  RPN / SiamFC label assignment
     loss:     weights and box-loss kind
@@ -30,14 +30,14 @@ from .targets import RPNTargetConfig
 @dataclass(frozen=True)
 class ModelSection:
     """``arch``: ``pysot`` (an RPN network described by a PySOT-style experiment YAML in
-    ``config``) or ``nanotrack`` (NanoTrack ``version`` v1/v2/v3; ``config``, optional, is the
-    tracker config copied next to the trained weights). ``init_weights``: optional checkpoint
+    ``config``) or ``nanotrack`` (``config``: a ``model.type: nanotrack`` tracker config, a
+    path or a bundled name such as ``nanotrack_v3``, the default; it gives the version and the
+    crop geometry). ``init_weights``: optional checkpoint
     to start from (fine-tuning; for NanoTrack e.g. the upstream ``nanotrackv3.pth``);
     ``init_strict``: whether every key must match."""
 
     config: str = ""
     arch: str = "pysot"
-    version: str = "v3"
     init_weights: Optional[str] = None
     init_strict: bool = True
 
@@ -299,7 +299,10 @@ def train_config_from_mapping(raw: Optional[Mapping[str, Any]], where: str = "<m
     model = sections["model"]
     if not model.config and model.arch == "pysot":
         raise ConfigError(f"{where}: model.config (the experiment YAML of the network) is required")
-    sections["model"] = dataclasses.replace(model, config=_resolve(model.config, base_dir),
+    config_path = model.config
+    if model.arch == "pysot" or os.sep in config_path or config_path.endswith((".yaml", ".yml")):
+        config_path = _resolve(config_path, base_dir)     # else a bundled config name
+    sections["model"] = dataclasses.replace(model, config=config_path,
                                             init_weights=_resolve(model.init_weights, base_dir))
     sections["run"] = dataclasses.replace(sections["run"], output_dir=_resolve(sections["run"].output_dir, base_dir))
     data = sections["data"]

@@ -5,17 +5,21 @@
 
 * ``arch: pysot`` (default): any PySOT-style experiment YAML the model builder can build (RPN
   heads: anchor labels, :mod:`siam_tracker_ros.training.targets`);
-* ``arch: nanotrack``: NanoTrack ``version`` v1 / v2 / v3 (MobileNetV3 backbone, point-based
-  BAN head: point labels, :mod:`siam_tracker_ros.training.point_targets`); weights keep the
-  upstream key layout, so a trained ``model.pth`` loads strictly wherever the upstream
-  checkpoints do.
+* ``arch: nanotrack``: the NanoTrack network of a ``model.type: nanotrack`` tracker config
+  (``config``: a path or a bundled name, default ``nanotrack_v3``; its ``model.version`` 1/2/3
+  and ``tracker:`` crop geometry): MobileNetV3 backbone, point-based BAN head, point labels
+  (:mod:`siam_tracker_ros.training.point_targets`). Weights keep the upstream key layout, so
+  a trained ``model.pth`` loads strictly wherever the upstream checkpoints do.
 """
 from __future__ import annotations
 
+import os
+import shutil
 from dataclasses import dataclass, field
 from typing import Callable, Optional, Tuple
 
 import torch
+import yaml
 from torch import nn
 
 from ..core.errors import ConfigError
@@ -84,25 +88,53 @@ def _pysot_network(section) -> TrainNetwork:
 
 
 def _nanotrack_network(section) -> TrainNetwork:
-    from ..models import nanotrack as nt
+    from ..core.config import dataclass_from_mapping
+    from ..core.factory import _read_yaml, resolve_config_path
+    from ..core.nanotrack import NanoTrackConfig
+    from ..models.checkpoint import load_checkpoint
+    from ..models.nanotrack import build_nanotrack_model
 
-    version = section.version
-    if version not in nt.VERSIONS:
-        raise ConfigError(f"model.version must be one of {', '.join(nt.VERSIONS)} for "
-                          f"arch nanotrack, got {version!r}")
-    model = nt.build_nanotrack(version)
-    spec = nt.NANOTRACK_GEOMETRY[version]
-    name = f"nanotrack_{version}"
+    path = resolve_config_path(section.config or "nanotrack_v3")
+    data = _read_yaml(path)
+    model_section = data.get("model") or {}
+    if not isinstance(model_section, dict) or model_section.get("type") != "nanotrack":
+        raise ConfigError(f"model.config {path}: arch nanotrack needs a tracker config with "
+                          f"model.type nanotrack (e.g. nanotrack_v3)")
+    version = model_section.get("version")
+    if version not in (1, 2, 3):
+        raise ConfigError(f"{path}: model.version must be 1, 2 or 3, got {version!r}")
+    track = dataclass_from_mapping(NanoTrackConfig, data.get("tracker"), f"{path} [tracker]")
+    model = build_nanotrack_model(int(version))
+    name = f"nanotrack_v{version}"
 
     def forward(z, x):
         out = model.track(x, model.template(z))
         return out["cls"], out["loc"]
 
     return TrainNetwork(name=name, kind="point", model=model, forward=forward,
-                        load=lambda path: nt.load_nanotrack_checkpoint(model, path, name),
-                        exemplar_size=spec["exemplar_size"], instance_size=spec["instance_size"],
-                        context_amount=spec["context_amount"], stride=spec["stride"],
-                        config_file=section.config or None)
+                        load=lambda source: load_checkpoint(model, source, name),
+                        exemplar_size=track.exemplar_size, instance_size=track.instance_size,
+                        context_amount=track.context_amount, stride=track.point_stride,
+                        config_file=str(path), extra={"tracker_config": data})
+
+
+def write_tracker_config(net: TrainNetwork, target: str) -> None:
+    """``config.yaml`` next to trained weights: a copy of the network's config file (PySOT
+    experiment), or for NanoTrack its tracker config with ``model.weights: model.pth`` (the
+    folder is then a ready ``--config``)."""
+    if net.kind == "point":
+        data = dict(net.extra["tracker_config"])
+        model = {k: v for k, v in dict(data["model"]).items()
+                 if k not in ("backend", "onnx_backbone", "onnx_head")}
+        model["weights"] = "model.pth"
+        data["model"] = model
+        text = (f"# {net.name} trained by siam-track train (tracker config from {net.config_file};\n"
+                f"# weights in the upstream key layout, next to this file).\n")
+        with open(target, "w", encoding="utf-8") as handle:
+            handle.write(text + yaml.safe_dump(data, sort_keys=False))
+        return
+    if net.config_file and os.path.abspath(net.config_file) != os.path.abspath(target):
+        shutil.copyfile(net.config_file, target)
 
 
 def build_train_network(section) -> TrainNetwork:

@@ -3,8 +3,8 @@
 The head emits, at every cell (y, x) of an (S, S) map, a fore/background score and four
 distances (left, top, right, bottom) from the cell's point to the box edges, in search-crop
 pixels. Cell ``i`` (either axis) looks at crop coordinate
-``centre + (i - S // 2) * stride`` with ``centre = instance_size // 2`` -- the tracker's
-point grid (``-(S // 2) * stride + i * stride`` around the crop centre), so labels are
+``centre + (i - S // 2) * stride`` with ``centre = (instance_size - 1) / 2`` (the crop pixel
+the tracker's state centre maps to, as in :mod:`.targets`) -- the tracker's point grid (``-(S // 2) * stride + i * stride`` around the crop centre), so labels are
 exactly what the tracker's decoding reads.
 
 The rule (SiamBAN's ellipse labels): a point is **positive** when it lies inside the ellipse
@@ -46,7 +46,7 @@ class PointTargetConfig:
 
 def point_grid(score_size: int, stride: int, instance_size: int) -> np.ndarray:
     """(S,) float32 crop coordinates of the points of one axis (the same for x and y)."""
-    centre = instance_size // 2
+    centre = (instance_size - 1) / 2.0
     return (centre + (np.arange(score_size) - score_size // 2) * stride).astype(np.float32)
 
 

@@ -24,7 +24,6 @@ import csv
 import dataclasses
 import math
 import os
-import shutil
 import time
 from contextlib import nullcontext
 from typing import Dict, Optional
@@ -42,7 +41,7 @@ from .config import TrainConfig
 from .dataset import (PairDataset, PointLabeller, RPNLabeller, build_sources, point_target_config,
                       rpn_target_config, sampler_config, worker_init)
 from .losses import point_box_loss, point_cls_loss, rpn_cls_loss, rpn_iou_loss, rpn_loc_loss
-from .networks import TrainNetwork, build_train_network
+from .networks import TrainNetwork, build_train_network, write_tracker_config
 from .plots import plot_training_log
 from .targets import anchor_boxes_cxcywh
 
@@ -316,10 +315,7 @@ class Trainer:
         state = {k: v.detach().cpu().contiguous() for k, v in self.model.state_dict().items()}
         torch.save(state, weights + ".tmp")
         os.replace(weights + ".tmp", weights)
-        target = os.path.join(self.out_dir, "config.yaml")
-        source = self.net.config_file
-        if source and os.path.abspath(source) != os.path.abspath(target):
-            shutil.copyfile(source, target)
+        write_tracker_config(self.net, os.path.join(self.out_dir, "config.yaml"))
         return weights
 
     # -- the loop ----------------------------------------------------------------------------
