@@ -2,18 +2,18 @@
 
 The head emits, at every cell (y, x) of an (S, S) map, a fore/background score and four
 distances (left, top, right, bottom) from the cell's point to the box edges, in search-crop
-pixels. Cell ``i`` (either axis) looks at crop coordinate
-``centre + (i - S // 2) * stride`` with ``centre = (instance_size - 1) / 2`` (the crop pixel
-the tracker's state centre maps to, as in :mod:`.targets`) -- the tracker's point grid (``-(S // 2) * stride + i * stride`` around the crop centre), so labels are
-exactly what the tracker's decoding reads.
+pixels. Cell ``i`` (either axis) looks at crop coordinate ``centre + (i - S // 2) * stride``
+with ``centre = (instance_size - 1) / 2`` (the crop pixel the tracker's state centre maps to,
+as in :mod:`.targets`): the tracker's point grid ``-(S // 2) * stride + i * stride`` around
+the state centre, so labels are exactly what the tracker's decoding reads.
 
 The rule (SiamBAN's ellipse labels): a point is **positive** when it lies inside the ellipse
 centred on the box with semi-axes ``pos_ellipse * (w, h)`` (a quarter of the box by default),
 **negative** when it lies outside the ellipse with semi-axes ``neg_ellipse * (w, h)`` (the
 box's inscribed ellipse), ignored in between. With ``force_nearest_positive`` a thin or small
 box whose inner ellipse holds no point gets its nearest point inside the inscribed ellipse
-as the one positive (else such pairs would teach the head nothing but background). At most ``pos_num`` positives and
-``total_num - pos_num`` negatives are kept per pair (random subset). For a negative pair
+as the one positive (else such pairs would teach the head nothing but background). At most
+``pos_num`` positives and ``total_num - pos_num`` negatives are kept per pair (random subset). For a negative pair
 (the search crop shows another object) only the points within the other object's inner
 ellipse are labelled, as background, at most ``neg_num`` of them.
 """
