@@ -1,10 +1,11 @@
-"""``siam-track train --config train.yaml``: train (or fine-tune) an RPN Siamese tracker.
+"""``siam-track train --config train.yaml``: train (or fine-tune) an RPN Siamese tracker or NanoTrack.
 
 Examples::
 
     siam-track train --config config/train/default_slim.yaml
     siam-track train --config config/train/default_slim.yaml --resume out/train/default_slim/checkpoint_last.pth
     siam-track train --config my_finetune.yaml --init-weights siamrpn_alex_dwxcorr/model.pth
+    siam-track train --config config/train/nanotrack_v3_finetune.yaml    # NanoTrack v3 from upstream weights
 
 The output folder (``run.output_dir`` or ``--output-dir``) ends up with ``model.pth`` and
 ``config.yaml`` (usable as ``--config/--weights`` of the other sub-commands), ``log.csv``,
@@ -18,7 +19,7 @@ import os
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "train", help="train or fine-tune a Siamese RPN tracker from a training YAML",
+        "train", help="train or fine-tune a Siamese RPN tracker or NanoTrack from a training YAML",
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", required=True, help="training YAML (see config/train/)")
     parser.add_argument("--output-dir", default=None, help="override run.output_dir")
@@ -49,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     trainer = Trainer(config, resume=resume, progress=not args.no_progress)
     if trainer.init_message:
         print(f"siam-track train: {trainer.init_message}")
-    print(f"siam-track train: {trainer.exp.name} on {trainer.device}, steps {trainer.start_step}.."
+    print(f"siam-track train: {trainer.name} on {trainer.device}, steps {trainer.start_step}.."
           f"{config.run.steps}, batch {config.run.batch_size}, output {config.run.output_dir}")
     last = trainer.run()
     summary = ", ".join(f"{k} {v:.4g}" for k, v in last.items() if k != "step")

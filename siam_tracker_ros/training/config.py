@@ -2,9 +2,10 @@
 errors). Relative paths in the file (model, data, output folder) are resolved against the
 file's folder, so a config works from any working directory.
 
-Sections (all optional except ``model.config``)::
+Sections (all optional except ``model.config`` of a PySOT network)::
 
-    model:    config (tracker/experiment YAML the weights belong to), init_weights
+    model:    arch (pysot | nanotrack), config (experiment / tracker YAML the weights
+              belong to), init_weights
     data:     synthetic, images, videos, datasets (sources with weights), negatives, jitter
     targets:  RPN / SiamFC label assignment
     loss:     weights and box-loss kind
@@ -28,13 +29,21 @@ from .targets import RPNTargetConfig
 
 @dataclass(frozen=True)
 class ModelSection:
-    """``config``: the PySOT-style experiment YAML describing the network and the tracker that
-    will use the weights. ``init_weights``: optional checkpoint to start from (fine-tuning);
+    """``arch``: ``pysot`` (an RPN network described by a PySOT-style experiment YAML in
+    ``config``) or ``nanotrack`` (``config``: a ``model.type: nanotrack`` tracker config, a
+    path or a bundled name such as ``nanotrack_v3``, the default; it gives the version and the
+    crop geometry). ``init_weights``: optional checkpoint
+    to start from (fine-tuning; for NanoTrack e.g. the upstream ``nanotrackv3.pth``);
     ``init_strict``: whether every key must match."""
 
     config: str = ""
+    arch: str = "pysot"
     init_weights: Optional[str] = None
     init_strict: bool = True
+
+    def __post_init__(self) -> None:
+        if self.arch not in ("pysot", "nanotrack"):
+            raise ValueError(f"arch must be pysot or nanotrack, got {self.arch!r}")
 
 
 @dataclass(frozen=True)
@@ -114,14 +123,20 @@ class DataSection:
 
 @dataclass(frozen=True)
 class TargetSection(RPNTargetConfig):
-    """RPN: SiamRPN's IoU rule (:class:`RPNTargetConfig`); SiamFC: positive radius in crop px."""
+    """RPN: SiamRPN's IoU rule (:class:`RPNTargetConfig`); SiamFC: positive radius in crop px;
+    point heads (NanoTrack): ``pos_num``, ``total_num``, ``neg_num``, ``force_best_positive``
+    and the ellipse fractions ``pos_ellipse`` / ``neg_ellipse`` of
+    :class:`siam_tracker_ros.training.point_targets.PointTargetConfig`."""
 
     siamfc_radius_px: float = 16.0
+    pos_ellipse: float = 0.25
+    neg_ellipse: float = 0.5
 
 
 @dataclass(frozen=True)
 class LossSection:
-    """``box_loss``: smooth_l1 | l1 | giou."""
+    """``box_loss``: RPN heads smooth_l1 | l1 | giou; point heads iou (NanoTrack's
+    ``1 - IoU``) | giou | l1."""
 
     cls_weight: float = 1.0
     loc_weight: float = 1.2
@@ -129,8 +144,8 @@ class LossSection:
     smooth_l1_beta: float = 0.111
 
     def __post_init__(self) -> None:
-        if self.box_loss not in ("smooth_l1", "l1", "giou"):
-            raise ValueError(f"box_loss must be smooth_l1, l1 or giou, got {self.box_loss!r}")
+        if self.box_loss not in ("smooth_l1", "l1", "giou", "iou"):
+            raise ValueError(f"box_loss must be smooth_l1, l1, giou or iou, got {self.box_loss!r}")
 
 
 @dataclass(frozen=True)
@@ -139,7 +154,9 @@ class OptimSection:
     ``warmup_steps`` from ``lr * warmup_start_factor``; ``final_lr_factor`` is where cosine/log
     end. The backbone trains from ``backbone_unfreeze_step`` on (frozen, in eval mode, before),
     only the modules in ``backbone_train_layers`` (empty = all), at ``lr *
-    backbone_lr_mult``."""
+    backbone_lr_mult``. ``freeze_batchnorm``: every BatchNorm of the network stays in eval
+    mode (running statistics fixed; its scale and shift still train) -- for fine-tuning a
+    trained network with small batches."""
 
     optimizer: str = "sgd"
     lr: float = 0.01
@@ -153,6 +170,7 @@ class OptimSection:
     backbone_unfreeze_step: int = 0
     backbone_train_layers: Tuple[str, ...] = ()
     backbone_lr_mult: float = 1.0
+    freeze_batchnorm: bool = False
 
     def __post_init__(self) -> None:
         if self.optimizer not in ("sgd", "adamw"):
@@ -279,9 +297,12 @@ def train_config_from_mapping(raw: Optional[Mapping[str, Any]], where: str = "<m
         sections[name] = dataclass_from_mapping(cls, section, f"{where} {name}")
     sections["data"] = _data_section(raw.get("data") or {}, where, base_dir)
     model = sections["model"]
-    if not model.config:
+    if not model.config and model.arch == "pysot":
         raise ConfigError(f"{where}: model.config (the experiment YAML of the network) is required")
-    sections["model"] = dataclasses.replace(model, config=_resolve(model.config, base_dir),
+    config_path = model.config
+    if model.arch == "pysot" or os.sep in config_path or config_path.endswith((".yaml", ".yml")):
+        config_path = _resolve(config_path, base_dir)     # else a bundled config name
+    sections["model"] = dataclasses.replace(model, config=config_path,
                                             init_weights=_resolve(model.init_weights, base_dir))
     sections["run"] = dataclasses.replace(sections["run"], output_dir=_resolve(sections["run"].output_dir, base_dir))
     data = sections["data"]

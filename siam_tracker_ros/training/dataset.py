@@ -4,7 +4,8 @@ Item ``i`` of :class:`PairDataset` is pair ``i`` of the :class:`PairSampler` wit
 ``template`` (3, 127, 127) uint8, ``search`` (3, 255, 255) uint8 (BGR, channels first; the
 trainer casts to float32 0..255), ``positive`` bool, ``box`` (4,) float32 xyxy search-crop px,
 and for RPN heads ``cls`` (A, S, S) int64, ``delta`` (4, A, S, S) float32, ``delta_weight``
-(A, S, S) float32.
+(A, S, S) float32 (:class:`RPNLabeller`); for point heads ``cls`` (1, S, S) int64 and ``ltrb``
+(4, S, S) float32 (:class:`PointLabeller`).
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from ..core.errors import ConfigError
 from ..data.pairs import PairSampler, PairSamplerConfig, SequencePairSource, StillImagePairSource
 from ..data.synthetic import SyntheticSpec, generate_sequence
 from .config import DataSection, SyntheticSource, TargetSection
+from .point_targets import PointTargetConfig, point_grid, point_targets
 from .targets import RPNTargetConfig, anchor_boxes_cxcywh, rpn_targets
 
 _IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".ppm")
@@ -182,19 +184,53 @@ def rpn_target_config(targets: TargetSection) -> RPNTargetConfig:
                               for f in dataclasses.fields(RPNTargetConfig)})
 
 
-class PairDataset(Dataset):
-    """Labelled pairs ``offset .. offset + length - 1`` of ``sampler`` (see module doc)."""
+def point_target_config(targets: TargetSection) -> PointTargetConfig:
+    """The point-head part of the ``targets`` section."""
+    try:
+        return PointTargetConfig(pos_num=targets.pos_num, total_num=targets.total_num,
+                                 neg_num=targets.neg_num, pos_ellipse=targets.pos_ellipse,
+                                 neg_ellipse=targets.neg_ellipse,
+                                 force_nearest_positive=targets.force_best_positive)
+    except ValueError as exc:
+        raise ConfigError(f"targets: {exc}") from None
 
-    def __init__(self, sampler: PairSampler, length: int, score_size: int, stride: int,
-                 ratios: SequenceType[float], scales: SequenceType[float],
-                 targets: RPNTargetConfig, offset: int = 0):
+
+class RPNLabeller:
+    """Anchor labels of one pair: ``cls`` (A, S, S), ``delta`` (4, A, S, S), ``delta_weight``."""
+
+    def __init__(self, score_size: int, stride: int, ratios: SequenceType[float],
+                 scales: SequenceType[float], targets: RPNTargetConfig, instance_size: int):
+        self.targets = targets
+        self.stride = int(stride)
+        self.anchors = anchor_boxes_cxcywh(score_size, stride, ratios, scales, instance_size)
+
+    def __call__(self, box_xyxy: np.ndarray, positive: bool, rng: np.random.Generator) -> dict:
+        cls, delta, weight = rpn_targets(self.anchors, box_xyxy, positive, self.targets, rng, self.stride)
+        return {"cls": torch.from_numpy(cls), "delta": torch.from_numpy(delta),
+                "delta_weight": torch.from_numpy(weight)}
+
+
+class PointLabeller:
+    """Point labels of one pair (NanoTrack / BAN heads): ``cls`` (1, S, S), ``ltrb`` (4, S, S)."""
+
+    def __init__(self, score_size: int, stride: int, targets: PointTargetConfig, instance_size: int):
+        self.targets = targets
+        self.grid = point_grid(score_size, stride, instance_size)
+
+    def __call__(self, box_xyxy: np.ndarray, positive: bool, rng: np.random.Generator) -> dict:
+        cls, ltrb = point_targets(self.grid, box_xyxy, positive, self.targets, rng)
+        return {"cls": torch.from_numpy(cls), "ltrb": torch.from_numpy(ltrb)}
+
+
+class PairDataset(Dataset):
+    """Labelled pairs ``offset .. offset + length - 1`` of ``sampler`` (see module doc);
+    ``labeller(box_xyxy, positive, rng)`` gives the head's label tensors."""
+
+    def __init__(self, sampler: PairSampler, length: int, labeller, offset: int = 0):
         self.sampler = sampler
         self.length = int(length)
         self.offset = int(offset)
-        self.targets = targets
-        self.stride = int(stride)
-        self.anchors = anchor_boxes_cxcywh(score_size, stride, ratios, scales,
-                                           sampler.config.instance_size)
+        self.labeller = labeller
 
     def __len__(self) -> int:
         return self.length
@@ -203,17 +239,14 @@ class PairDataset(Dataset):
         index = self.offset + int(i)
         pair = self.sampler.sample(index)
         label_rng = np.random.default_rng([self.sampler.seed, index, 1])
-        cls, delta, weight = rpn_targets(self.anchors, pair.search_box_xyxy, pair.positive,
-                                         self.targets, label_rng, self.stride)
-        return {
+        item = {
             "template": torch.from_numpy(np.ascontiguousarray(pair.template.transpose(2, 0, 1))),
             "search": torch.from_numpy(np.ascontiguousarray(pair.search.transpose(2, 0, 1))),
             "positive": torch.tensor(pair.positive),
             "box": torch.from_numpy(pair.search_box_xyxy.astype(np.float32)),
-            "cls": torch.from_numpy(cls),
-            "delta": torch.from_numpy(delta),
-            "delta_weight": torch.from_numpy(weight),
         }
+        item.update(self.labeller(pair.search_box_xyxy, pair.positive, label_rng))
+        return item
 
 
 def worker_init(_worker_id: int) -> None:

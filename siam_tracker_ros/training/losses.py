@@ -7,6 +7,9 @@
   (channels ``[dx*A, dy*A, dw*A, dh*A]``), weighted per anchor, summed, divided by N.
 * :func:`rpn_iou_loss`: ``1 - GIoU`` of the decoded boxes on positive anchors (alternative box
   loss).
+* :func:`point_cls_loss`, :func:`point_box_loss`: point-based (BAN, NanoTrack) heads: the
+  balanced cross-entropy on point labels and ``1 - IoU`` (or GIoU, L1) of the predicted
+  left/top/right/bottom distances on positive points.
 * :func:`siamfc_logistic_loss`: weighted logistic loss of a SiamFC response map.
 * :func:`mask_bce_loss`: per-pixel BCE of mask logits on positive positions (SiamMask heads;
   not used by the default model, which has no mask head).
@@ -98,3 +101,46 @@ def mask_bce_loss(mask_logits: torch.Tensor, mask_target: torch.Tensor,
         return mask_logits.sum() * 0.0
     logits = mask_logits.float()[valid]
     return F.binary_cross_entropy_with_logits(logits, mask_target.float()[valid])
+
+
+def ltrb_iou(pred: torch.Tensor, target: torch.Tensor) -> "tuple[torch.Tensor, torch.Tensor]":
+    """(IoU, GIoU) of boxes given as distances (..., 4: left, top, right, bottom) from the
+    same point; IoU is smoothed by +1 px^2 on both sides (no 0/0 for degenerate boxes)."""
+    pl, pt, pr, pb = pred.unbind(-1)
+    tl, tt, tr, tb = target.unbind(-1)
+    inter_w = (torch.minimum(pl, tl) + torch.minimum(pr, tr)).clamp(min=0)
+    inter_h = (torch.minimum(pt, tt) + torch.minimum(pb, tb)).clamp(min=0)
+    inter = inter_w * inter_h
+    union = (pl + pr) * (pt + pb) + (tl + tr) * (tt + tb) - inter
+    iou = (inter + 1.0) / (union + 1.0)
+    hull = (torch.maximum(pl, tl) + torch.maximum(pr, tr)) * (torch.maximum(pt, tt) + torch.maximum(pb, tb))
+    return iou, iou - (hull - union) / hull.clamp(min=1e-7)
+
+
+def point_cls_loss(cls: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Balanced cross-entropy of a point head: ``cls`` (N, 2, S, S) logits (channel 1 =
+    target), ``labels`` (N, 1, S, S) in {-1, 0, 1}; :func:`rpn_cls_loss` with one "anchor"."""
+    return rpn_cls_loss(cls, labels)
+
+
+def point_box_loss(loc: torch.Tensor, ltrb: torch.Tensor, labels: torch.Tensor,
+                   kind: str = "iou") -> torch.Tensor:
+    """Box loss of a point head on its positive points, averaged over all positives of the
+    batch. ``loc`` (N, 4, S, S) predicted distances (left, top, right, bottom; positive, the
+    head's ``exp`` applied), ``ltrb`` (N, 4, S, S) targets, ``labels`` (N, 1, S, S).
+    ``kind``: ``iou`` (1 - IoU, NanoTrack's "linear IoU"), ``giou`` (1 - GIoU) or ``l1``
+    (sum of absolute distance errors / the target box's mean side). 0 without positives."""
+    pos = labels[:, 0] == 1
+    if not bool(pos.any()):
+        return loc.float().sum() * 0.0
+    pred = loc.float().permute(0, 2, 3, 1)[pos]
+    target = ltrb.float().permute(0, 2, 3, 1)[pos]
+    if kind == "l1":
+        side = 0.5 * ((target[:, 0] + target[:, 2]) + (target[:, 1] + target[:, 3]))
+        return ((pred - target).abs().sum(-1) / side.clamp(min=1.0)).mean()
+    iou, gio = ltrb_iou(pred, target)
+    if kind == "iou":
+        return (1.0 - iou).mean()
+    if kind == "giou":
+        return (1.0 - gio).mean()
+    raise ValueError(f"unknown point box loss {kind!r} (iou, giou, l1)")

@@ -1,11 +1,14 @@
-"""The training loop of RPN Siamese trackers (``siam-track train``).
+"""The training loop of Siamese trackers (``siam-track train``): RPN networks and NanoTrack.
 
-``train(config)`` builds the network from the experiment YAML named in the config, draws
-labelled pairs (:mod:`siam_tracker_ros.training.dataset`), optimises
-``cls_weight * rpn_cls_loss + loc_weight * box loss`` with SGD or AdamW (warm-up, cosine/log
-decay, backbone unfrozen at a step) and writes to ``run.output_dir``:
+``train(config)`` builds the network (:mod:`siam_tracker_ros.training.networks`: a PySOT
+experiment YAML, or NanoTrack v1/v2/v3), draws labelled pairs
+(:mod:`siam_tracker_ros.training.dataset`: anchor labels for RPN heads, point labels for
+NanoTrack's BAN head), optimises ``cls_weight * cls loss + loc_weight * box loss`` with SGD
+or AdamW (warm-up, cosine/log decay, backbone unfrozen at a step) and writes to
+``run.output_dir``:
 
-* ``model.pth``: the final weights, a plain state_dict with the model loader's (PySOT) keys;
+* ``model.pth``: the final weights, a plain state_dict with the model loader's keys (PySOT's,
+  or NanoTrack's upstream layout: it loads strictly wherever the upstream checkpoints do);
   ``config.yaml``: a copy of the experiment YAML, so the folder is a ready tracker model;
 * ``checkpoint_last.pth``: ``{'state_dict', 'optimizer', 'scaler', 'step', 'config', ...}``
   every ``checkpoint_every`` steps (``resume=`` continues from it, bit-identical data);
@@ -21,7 +24,6 @@ import csv
 import dataclasses
 import math
 import os
-import shutil
 import time
 from contextlib import nullcontext
 from typing import Dict, Optional
@@ -33,14 +35,13 @@ from torch.utils.data import DataLoader
 
 from ..core.config import RuntimeOptions
 from ..core.errors import CheckpointError, ConfigError
-from ..core.pysot_config import load_pysot_config
 from ..core.torch_device import resolve_device
-from ..models.builder import build_model
-from ..models.checkpoint import load_checkpoint
 from ..data.pairs import PairSampler
 from .config import TrainConfig
-from .dataset import PairDataset, build_sources, rpn_target_config, sampler_config, worker_init
-from .losses import rpn_cls_loss, rpn_iou_loss, rpn_loc_loss
+from .dataset import (PairDataset, PointLabeller, RPNLabeller, build_sources, point_target_config,
+                      rpn_target_config, sampler_config, worker_init)
+from .losses import point_box_loss, point_cls_loss, rpn_cls_loss, rpn_iou_loss, rpn_loc_loss
+from .networks import TrainNetwork, build_train_network, write_tracker_config
 from .plots import plot_training_log
 from .targets import anchor_boxes_cxcywh
 
@@ -78,8 +79,9 @@ def _backbone_modules(model, layers) -> list:
     return modules
 
 
-def _set_backbone_trainable(model, layers, trainable: bool) -> None:
-    """Freeze the whole backbone (eval mode: BatchNorm statistics fixed) or unfreeze ``layers``."""
+def _set_backbone_trainable(model, layers, trainable: bool, freeze_batchnorm: bool = False) -> None:
+    """Freeze the whole backbone (eval mode: BatchNorm statistics fixed) or unfreeze ``layers``;
+    with ``freeze_batchnorm`` every BatchNorm of ``model`` stays in eval mode."""
     for p in model.backbone.parameters():
         p.requires_grad_(False)
     model.backbone.eval()
@@ -88,11 +90,16 @@ def _set_backbone_trainable(model, layers, trainable: bool) -> None:
             module.train()
             for p in module.parameters():
                 p.requires_grad_(True)
+    if freeze_batchnorm:
+        for module in model.modules():
+            if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
+                module.eval()
 
 
-def _load_init_weights(model, path: str, strict: bool, name: str) -> str:
+def _load_init_weights(net: TrainNetwork, path: str, strict: bool) -> str:
+    model = net.model
     if strict:
-        load_checkpoint(model, path, name)
+        net.load(path)
         return f"loaded {path} (strict)"
     raw = torch.load(path, map_location="cpu", weights_only=True)
     if isinstance(raw, dict) and isinstance(raw.get("state_dict"), dict):
@@ -125,33 +132,46 @@ class Trainer:
         torch.manual_seed(run.seed)
         np.random.seed(run.seed % (2 ** 32))
 
-        self.exp = load_pysot_config(config.model.config)
-        self.model = build_model(self.exp.model)
-        if self.model.has_mask or self.model.mask_head is not None:
-            raise ConfigError(f"{config.model.config}: training mask heads is not supported "
-                              "(the pairs carry no masks); use a model without MASK")
+        self.net = build_train_network(config.model)
+        self.exp = self.net.experiment          # PySOT experiment (RPN networks) or None
+        self.name = self.net.name
+        self.model = self.net.model
+        if self.net.kind == "point" and config.loss.box_loss not in ("iou", "giou", "l1"):
+            raise ConfigError(f"{config.source}: loss.box_loss of a point head (NanoTrack) must be "
+                              f"iou, giou or l1, got {config.loss.box_loss!r}")
+        if self.net.kind == "rpn" and config.loss.box_loss == "iou":
+            raise ConfigError(f"{config.source}: loss.box_loss iou is for point heads; RPN heads "
+                              "take smooth_l1, l1 or giou")
         self.init_message = ""
         if config.model.init_weights:
-            self.init_message = _load_init_weights(self.model, config.model.init_weights,
-                                                   config.model.init_strict, self.exp.name)
+            self.init_message = _load_init_weights(self.net, config.model.init_weights,
+                                                   config.model.init_strict)
         self.model.to(self.device)
         if self.cuda and run.channels_last:
             self.model.to(memory_format=torch.channels_last)
 
-        track, anchor = self.exp.track, self.exp.anchor
-        self.score_size = self._probe_score_size()
-        expected = track.score_size(anchor.stride)
-        if self.score_size != expected:
-            raise ConfigError(f"{config.model.config}: the network gives a {self.score_size}x"
-                              f"{self.score_size} score map but TRACK (INSTANCE_SIZE, "
-                              f"EXEMPLAR_SIZE, BASE_SIZE) implies {expected}")
-        self.anchors = torch.from_numpy(anchor_boxes_cxcywh(
-            self.score_size, anchor.stride, anchor.ratios, anchor.scales, track.instance_size)).to(self.device)
+        net = self.net
+        self.score_size = net.probe_score_size(self.device)
+        self.anchors = None
+        if net.kind == "rpn":
+            track, anchor = self.exp.track, self.exp.anchor
+            expected = track.score_size(anchor.stride)
+            if self.score_size != expected:
+                raise ConfigError(f"{config.model.config}: the network gives a {self.score_size}x"
+                                  f"{self.score_size} score map but TRACK (INSTANCE_SIZE, "
+                                  f"EXEMPLAR_SIZE, BASE_SIZE) implies {expected}")
+            self.anchors = torch.from_numpy(anchor_boxes_cxcywh(
+                self.score_size, anchor.stride, anchor.ratios, anchor.scales,
+                track.instance_size)).to(self.device)
+            self.labeller = RPNLabeller(self.score_size, anchor.stride, anchor.ratios, anchor.scales,
+                                        rpn_target_config(config.targets), track.instance_size)
+        else:
+            self.labeller = PointLabeller(self.score_size, net.stride, point_target_config(config.targets),
+                                          net.instance_size)
 
         sources, weights = build_sources(config.data)
         self.sampler = PairSampler(sources, weights, sampler_config(
-            config.data, track.exemplar_size, track.instance_size, track.context_amount), seed=run.seed)
-        self.target_cfg = rpn_target_config(config.targets)
+            config.data, net.exemplar_size, net.instance_size, net.context_amount), seed=run.seed)
 
         backbone_params = list(self.model.backbone.parameters())
         ids = {id(p) for p in backbone_params}
@@ -177,23 +197,8 @@ class Trainer:
             self._resume(resume)
 
     # -- helpers ---------------------------------------------------------------------------
-    def _probe_score_size(self) -> int:
-        track = self.exp.track
-        was_training = self.model.training
-        self.model.eval()
-        with torch.no_grad():
-            z = torch.zeros(1, 3, track.exemplar_size, track.exemplar_size, device=self.device)
-            x = torch.zeros(1, 3, track.instance_size, track.instance_size, device=self.device)
-            out = self.model.track(x, self.model.template(z))
-        self.model.train(was_training)
-        if "cls" not in out or "loc" not in out:
-            raise ConfigError(f"{self.cfg.model.config}: only RPN heads (cls/loc outputs) can be trained")
-        return int(out["cls"].shape[-1])
-
     def _dataset(self, offset: int, length: int) -> PairDataset:
-        anchor = self.exp.anchor
-        return PairDataset(self.sampler, length, self.score_size, anchor.stride, anchor.ratios,
-                           anchor.scales, self.target_cfg, offset=offset)
+        return PairDataset(self.sampler, length, self.labeller, offset=offset)
 
     def _loader(self, dataset: PairDataset) -> DataLoader:
         workers = self.cfg.run.num_workers
@@ -213,15 +218,19 @@ class Trainer:
         autocast = (torch.autocast("cuda", dtype=self.amp_dtype) if self.amp_dtype is not None
                     else nullcontext())
         with autocast:
-            out = self.model.track(batch["search"], self.model.template(batch["template"]))
-        cls, loc = out["cls"].float(), out["loc"].float()
+            cls, loc = self.net.forward(batch["template"], batch["search"])
+        cls, loc = cls.float(), loc.float()
         loss_cfg = self.cfg.loss
-        cls_loss = rpn_cls_loss(cls, batch["cls"])
-        if loss_cfg.box_loss == "giou":
-            loc_loss = rpn_iou_loss(loc, batch["delta"], batch["delta_weight"], self.anchors)
+        if self.net.kind == "point":
+            cls_loss = point_cls_loss(cls, batch["cls"])
+            loc_loss = point_box_loss(loc, batch["ltrb"], batch["cls"], loss_cfg.box_loss)
         else:
-            loc_loss = rpn_loc_loss(loc, batch["delta"], batch["delta_weight"], loss_cfg.box_loss,
-                                    loss_cfg.smooth_l1_beta)
+            cls_loss = rpn_cls_loss(cls, batch["cls"])
+            if loss_cfg.box_loss == "giou":
+                loc_loss = rpn_iou_loss(loc, batch["delta"], batch["delta_weight"], self.anchors)
+            else:
+                loc_loss = rpn_loc_loss(loc, batch["delta"], batch["delta_weight"], loss_cfg.box_loss,
+                                        loss_cfg.smooth_l1_beta)
         loss = loss_cfg.cls_weight * cls_loss + loss_cfg.loc_weight * loc_loss
         with torch.no_grad():
             n, c2, s, _ = cls.shape
@@ -242,7 +251,7 @@ class Trainer:
     def _apply_backbone_schedule(self, step: int) -> None:
         optim = self.cfg.optim
         trainable = step >= optim.backbone_unfreeze_step
-        _set_backbone_trainable(self.model, optim.backbone_train_layers, trainable)
+        _set_backbone_trainable(self.model, optim.backbone_train_layers, trainable, optim.freeze_batchnorm)
 
     def validate(self) -> Dict[str, float]:
         """Mean losses/accuracies on ``data.val_pairs`` fixed pairs (eval-mode BatchNorm)."""
@@ -276,7 +285,7 @@ class Trainer:
             "scaler": self.scaler.state_dict(),
             "step": int(step),
             "config": self.cfg.to_dict(),
-            "experiment": self.exp.name,
+            "experiment": self.name,
         }
         path = self._checkpoint_path()
         tmp = path + ".tmp"
@@ -291,7 +300,7 @@ class Trainer:
         if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
             raise CheckpointError(f"{path} is not a training checkpoint of this trainer "
                                   f"(format {CHECKPOINT_FORMAT}); use --init-weights to start from weights")
-        load_checkpoint(self.model, state["state_dict"], self.exp.name)
+        self.net.load(state["state_dict"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.scaler.load_state_dict(state["scaler"])
         self.start_step = int(state["step"])
@@ -306,9 +315,7 @@ class Trainer:
         state = {k: v.detach().cpu().contiguous() for k, v in self.model.state_dict().items()}
         torch.save(state, weights + ".tmp")
         os.replace(weights + ".tmp", weights)
-        target = os.path.join(self.out_dir, "config.yaml")
-        if os.path.abspath(self.cfg.model.config) != os.path.abspath(target):
-            shutil.copyfile(self.cfg.model.config, target)
+        write_tracker_config(self.net, os.path.join(self.out_dir, "config.yaml"))
         return weights
 
     # -- the loop ----------------------------------------------------------------------------
@@ -385,7 +392,7 @@ class Trainer:
                     acc, count, tick = {}, 0, time.perf_counter()
                     if checkpoint_due:
                         plot_training_log(log_path, os.path.join(self.out_dir, "loss_curves.png"),
-                                          title=f"{self.exp.name}: {os.path.basename(self.cfg.source)}")
+                                          title=f"{self.name}: {os.path.basename(self.cfg.source)}")
                 if done >= total:
                     break
         finally:
