@@ -117,8 +117,13 @@ def network_for(model, options: RuntimeOptions, device: torch.device):
     if options.backend == "torch" and options.exact:
         return model
     from ..models.backends import prepare_network  # lazy: core does not import models
-    return prepare_network(model, options.backend, options.exact, options.num_threads,
-                           device.type, options.bf16)
+    network = prepare_network(model, options.backend, options.exact, options.num_threads,
+                              device.type, options.bf16)
+    if device.type == "cpu" and getattr(network, "torch_threads", None):
+        # the graph runtime owns the threads; torch only crops and decodes small arrays, where
+        # waking an idle OpenMP pool costs more than the work (process-wide setting)
+        torch.set_num_threads(int(network.torch_threads))
+    return network
 
 
 def _ms(start: float, end: float) -> float:

@@ -44,6 +44,8 @@ class GraphNetwork:
         # head's kernels are cached): feed only the ones it takes
         self._feed_index = [i for i, name in enumerate(graphs.template_names) if name in wanted]
 
+    # torch threads the process should use beside a graph runtime (crop and decode only)
+    torch_threads = 1
     # what the trackers read from the torch model besides the network call
     PASSED_THROUGH = ("score_size", "has_mask", "mask_refine", "anchor_num", "stride", "version")
 

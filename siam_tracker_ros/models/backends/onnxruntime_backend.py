@@ -25,6 +25,9 @@ def open_session(onnx_bytes: bytes, num_threads: Optional[int] = None,
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.log_severity_level = 3
+    # no busy-waiting between runs: spinning pool threads steal the CPU from the tracker's
+    # own pre/post-processing (and from other processes on a shared machine)
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     available = set(ort.get_available_providers())
     missing = [p for p in providers if p not in available]
     if missing:
