@@ -127,6 +127,9 @@ def mask_feature_count(model: nn.Module, layout: TemplateLayout, instance_size: 
 def _to_onnx(module: nn.Module, args: Tuple[Tensor, ...], inputs: List[str], outputs: List[str],
              dynamic: dict) -> bytes:
     buffer = io.BytesIO()
+    # each export on its own copy: torch's ONNX eval-mode peephole (conv + BN fusion) writes
+    # into the parameters it exports, so a second export of the same module would fuse twice
+    module = copy.deepcopy(module)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(module, args, buffer, input_names=inputs, output_names=outputs,
@@ -139,8 +142,7 @@ def export_graphs(model: nn.Module, exemplar_size: int = 127, instance_size: int
                   dynamic_search: bool = True) -> ExportedGraphs:
     """Export ``model`` (eval mode, float32, CPU) as (template graph, search graph) bytes.
 
-    The exporter works on a copy: torch's ONNX eval-mode peephole (conv + BN fusion) writes
-    into the parameters it exports, which would change ``model`` itself."""
+    ``model`` itself is left untouched (each graph is exported from a copy, see ``_to_onnx``)."""
     model = copy.deepcopy(model).eval().float().cpu()
     layout = template_layout(model, exemplar_size)
     names = tuple(f"template_{i}" for i in range(layout.count))

@@ -40,14 +40,20 @@ def test_backend_boxes_match_exact_mode(backend, exact, exact_boxes):
     assert np.abs(boxes - exact_boxes).max() < BOX_ATOL
 
 
-def test_siammask_stays_on_torch():
+def test_siammask_on_onnxruntime_keeps_mask_refinement():
+    if not runtime_installed("onnxruntime"):
+        pytest.skip("onnxruntime is not installed")
     name = "siammask_r50_l3"
-    with pytest.raises(ConfigError, match="SiamMask models run on torch only"):
-        build_pysot_tracker(experiment(name), None, RuntimeOptions(
-            device="cpu", num_threads=1, backend="onnxruntime"), model=reference_model(name))
-    tracker = build_pysot_tracker(experiment(name), None, RuntimeOptions(
-        device="cpu", num_threads=1, exact=False, backend="auto"), model=reference_model(name))
-    assert type(tracker.rpn.model).__name__ == "SiameseModel"
+    frames = [frame(0), frame(1)]
+    results = []
+    for backend in ("torch", "onnxruntime"):
+        tracker = build_pysot_tracker(experiment(name), None, RuntimeOptions(
+            device="cpu", num_threads=1, backend=backend), model=reference_model(name))
+        tracker.initialize(frames[0], INIT_BOX)
+        results.append(tracker.track(frames[1]))
+    exact, graph = results
+    assert np.abs(np.subtract(graph.bbox_xywh, exact.bbox_xywh)).max() < BOX_ATOL
+    assert graph.mask is not None and np.abs(graph.polygon - exact.polygon).max() < 1.0
 
 
 def test_tensorrt_backend_skips_without_cuda():

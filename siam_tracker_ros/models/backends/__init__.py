@@ -57,13 +57,6 @@ def prepare_network(model: Any, backend: str, exact: bool, num_threads: Any = No
     import torch
 
     name = resolve_backend(backend, exact)
-    if name != "torch" and getattr(model, "has_mask", False):
-        # the SiamMask search graph does not reproduce torch yet (cls off by the output range
-        # in ONNX Runtime; template graph fine): keep SiamMask on torch
-        if backend != "auto":
-            raise ConfigError(f"backend {name}: SiamMask models run on torch only for now "
-                              f"(their exported search graph does not match torch)")
-        name = "torch"
     if name == "torch" or not isinstance(model, torch.nn.Module):
         if name not in ("torch",) and not isinstance(model, torch.nn.Module):
             raise ConfigError(f"backend {name} needs a torch model to export, got {type(model).__name__}")
