@@ -14,7 +14,7 @@ from typing import List, Optional
 from ..core.errors import SiamTrackerError
 
 # Sub-command modules, in help order. A module that is not present yet is skipped.
-SUBCOMMAND_MODULES = ("video", "bench", "eval", "report", "bag", "train")
+SUBCOMMAND_MODULES = ("video", "bench", "eval", "report", "bag", "train", "export")
 
 
 def build_parser() -> argparse.ArgumentParser:

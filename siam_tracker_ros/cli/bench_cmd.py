@@ -1,49 +1,44 @@
-"""``siam-track bench``: per-stage latency, FPS and peak memory of the PySOT-family trackers.
+"""``siam-track bench``: per-stage latency, FPS and peak memory of the trackers, each variant
+against the exact mode in the same run.
 
-For each config and frame size the tracker is initialised on a seeded synthetic sequence
-(rendered before timing) and run over ``--warmup`` + ``--frames`` frames; the table shows the
-median of each stage (``TrackResult.extras['timings_ms']``: preprocess = crop + upload,
-backbone, head, postprocess), the median and p90 of the whole ``track()`` call, FPS
-(1000 / median) and the peak memory of the run (RSS on CPU, ``torch.cuda.max_memory_allocated``
-on CUDA), and the ratio to PySOT's own median on the same weights (CPU, 2 threads,
-640x480; see ``PYSOT_MEDIAN_MS``). Long-term (``_lt``) trackers are held in their normal
-mode for the frame-size rows and add a row for the lost state (831-px search).
-
-On a machine shared with other busy processes, 2 OpenMP threads can be several times slower
-than 1 (threads spin waiting for each other); compare figures taken on an idle machine.
+For each config and frame size every variant (the exact mode, always first and the reference;
+``--fast``: fast mode; ``--backend B``: the exact-mode tracker with its network on runtime B) is
+built, initialised on the same seeded synthetic sequence (rendered before timing) and run over
+``--warmup`` + ``--frames`` frames, the variants taking turns frame by frame (the order rotates),
+so a machine loaded by other processes slows them alike. The table shows the median of each
+stage (``TrackResult.extras['timings_ms']``: preprocess = crop + upload, backbone, head,
+postprocess; a graph runtime reports its whole network call as backbone), the median and p90 of
+the whole ``track()`` call, FPS (1000 / median), the process's peak memory over the variant's
+solo pass (RSS on CPU, ``torch.cuda.max_memory_allocated`` on CUDA), and the speed-up over the
+exact mode (exact / variant) per stage and in total. Long-term (``_lt``) trackers are held in
+their normal mode for the frame-size rows and add a row for the lost state (full re-detection
+search). NanoTrack configs add OpenCV's ``TrackerNano`` (the upstream ONNX pair) when the
+pair is bundled. The load average is printed before and after.
 
 Examples::
 
     siam-track bench                                   # the five PySOT configs, reference weights
-    siam-track bench --config siamrpn_alex_dwxcorr --frames 50 --threads 1
+    siam-track bench --config siamrpn_alex_dwxcorr --fast --backend onnxruntime --sizes 640x480
+    siam-track bench --config nanotrack_v2 --fast --backend onnxruntime --backend openvino
     siam-track bench --config path/to/config.yaml --weights model.pth --sizes 1280x720
-    siam-track bench --config default --sizes 640x480   # the bundled default tracker
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-# PySOT's median track() time in ms, same seeded weights, CPU, torch 2.13, 2 threads,
-# 640x480 frames (parity fixture DIGEST.md §8; the lost row: 831-px searches).
-PYSOT_MEDIAN_MS: Dict[str, float] = {
-    "siamrpn_alex_dwxcorr": 69.4,
-    "siamrpn_mobilev2_l234_dwxcorr": 106.7,
-    "siammask_r50_l3": 166.9,
-    "siamrpn_r50_l234_dwxcorr": 386.2,
-    "siamrpn_r50_l234_dwxcorr_lt": 425.6,
-    "siamrpn_r50_l234_dwxcorr_lt (lost)": 5217.0,
-}
 STAGES = ("preprocess", "backbone", "head", "postprocess")
 DEFAULT_SIZES = "640x480,1280x720"
+EXACT = "exact"
 
 
 def register(subparsers) -> None:
@@ -66,7 +61,16 @@ def register(subparsers) -> None:
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
     parser.add_argument("--device", default="cpu", help="cpu (default) | cuda | cuda:N | auto")
     parser.add_argument("--fast", action="store_true",
-                        help="exact=False (CUDA: crop on the device); default: PySOT-exact mode")
+                        help="add the fast mode (exact=False: BN folding, graph runtime; CUDA: "
+                             "crop on the device) beside the exact mode")
+    parser.add_argument("--fast-backend", default="auto",
+                        help="backend of the fast column (default auto: the fastest installed "
+                             "graph runtime)")
+    parser.add_argument("--backend", action="append", default=[], metavar="NAME",
+                        help="add the exact-mode tracker on this runtime (torch, onnxruntime, "
+                             "openvino, tensorrt; repeatable)")
+    parser.add_argument("--bf16", action="store_true",
+                        help="the fast column asks for bf16 (OpenVINO, CPUs with native bf16)")
     parser.add_argument("--fp16", action="store_true", help="half precision (CUDA only)")
     parser.add_argument("--json", metavar="PATH", help="also write the rows as JSON")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -75,10 +79,12 @@ def register(subparsers) -> None:
 
 @dataclass
 class BenchRow:
-    """One measured (config, frame size) run; times in ms, memory in MiB."""
+    """One measured (config, frame size, variant) run; times in ms, memory in MiB;
+    ``speedup``: the exact mode's median over this one (per stage and ``total``)."""
 
     config: str
     size: str
+    variant: str
     device: str
     threads: int
     frames: int
@@ -88,8 +94,18 @@ class BenchRow:
     fps: float = float("nan")
     peak_mem_mib: float = float("nan")
     mem_kind: str = ""
-    pysot_ms: Optional[float] = None
-    ratio: Optional[float] = None
+    speedup: Dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Variant:
+    """A named tracker (or OpenCV tracker) of one bench run."""
+
+    name: str
+    tracker: object
+    torch_threads: int = 0   # torch threads while this variant runs (0: leave as is)
+    totals: List[float] = field(default_factory=list)
+    stages: Dict[str, List[float]] = field(default_factory=lambda: {k: [] for k in STAGES})
 
 
 # ------------------------------------------------------------------------------ inputs
@@ -197,45 +213,74 @@ class PeakMemory:
 # ------------------------------------------------------------------------------ timing
 def _summarise(row: BenchRow, totals: Sequence[float], stages: Dict[str, List[float]]) -> BenchRow:
     row.frames = len(totals)
-    row.total_ms = float(np.median(totals))
-    row.p90_ms = float(np.percentile(totals, 90))
+    row.total_ms = float(np.median(totals)) if totals else float("nan")
+    row.p90_ms = float(np.percentile(totals, 90)) if totals else float("nan")
     row.fps = 1000.0 / row.total_ms if row.total_ms > 0 else float("inf")
     row.stages_ms = {k: float(np.median(v)) for k, v in stages.items() if v}
-    if row.pysot_ms:
-        row.ratio = row.total_ms / row.pysot_ms
     return row
 
 
-def time_tracker(tracker, frames: Sequence[np.ndarray], box_xywh, warmup: int, force_lost: Optional[bool] = None,
-                 progress=None) -> Tuple[List[float], Dict[str, List[float]]]:
-    """Initialise on frames[0] and track the rest; per-frame wall times (ms) of ``track()``
-    after ``warmup`` frames, and each stage's times. ``force_lost`` True/False holds a long-term
-    tracker in its lost/normal mode before every call (random weights on synthetic frames would
-    otherwise flip it); None leaves it alone."""
-    import torch
-
+def _track_timed(variant: Variant, frame: np.ndarray, force_lost: Optional[bool], device,
+                 record: bool) -> None:
     from ..core.torch_device import synchronize
 
-    device = getattr(getattr(tracker, "rpn", tracker), "device", torch.device("cpu"))
-    tracker.initialize(frames[0], box_xywh)
-    totals: List[float] = []
-    stages: Dict[str, List[float]] = {k: [] for k in STAGES}
+    import torch
+
+    tracker = variant.tracker
+    if force_lost is not None:
+        tracker.lost = force_lost
+    if variant.torch_threads:
+        torch.set_num_threads(variant.torch_threads)
+    synchronize(device)
+    start = time.perf_counter()
+    result = tracker.track(frame) if hasattr(tracker, "track") else tracker.update(frame)
+    synchronize(device)
+    elapsed = (time.perf_counter() - start) * 1000.0
+    if record:
+        variant.totals.append(elapsed)
+        extras = getattr(result, "extras", None) or {}
+        for key, value in extras.get("timings_ms", {}).items():
+            if key in variant.stages:
+                variant.stages[key].append(float(value))
+
+
+def _initialise(variant: Variant, frame: np.ndarray, box_xywh) -> None:
+    tracker = variant.tracker
+    if hasattr(tracker, "initialize"):
+        tracker.initialize(frame, box_xywh)
+    else:  # OpenCV tracker
+        tracker.init(frame, tuple(int(round(v)) for v in box_xywh))
+
+
+def time_variants(variants: Sequence[Variant], frames: Sequence[np.ndarray], box_xywh, warmup: int,
+                  force_lost: Optional[bool] = None, device=None, progress=None) -> None:
+    """Initialise every variant on frames[0], then track frames[1:], the variants taking turns
+    on each frame (the order rotates by one per frame); per-frame ``track()`` wall times (ms)
+    after ``warmup`` frames and each stage's times go into the variants. ``force_lost``
+    True/False holds long-term trackers in their lost/normal mode before every call."""
+    import torch
+
+    device = device or torch.device("cpu")
+    for variant in variants:
+        _initialise(variant, frames[0], box_xywh)
     for index, frame in enumerate(frames[1:]):
-        if force_lost is not None:
-            tracker.lost = force_lost
-        synchronize(device)
-        start = time.perf_counter()
-        result = tracker.track(frame)
-        synchronize(device)
-        elapsed = (time.perf_counter() - start) * 1000.0
-        if index >= warmup:
-            totals.append(elapsed)
-            for key, value in (result.extras or {}).get("timings_ms", {}).items():
-                if key in stages:
-                    stages[key].append(float(value))
+        shift = index % len(variants)
+        for variant in list(variants[shift:]) + list(variants[:shift]):
+            _track_timed(variant, frame, force_lost if hasattr(variant.tracker, "lost") else None,
+                         device, index >= warmup)
         if progress is not None:
             progress.update(1)
-    return totals, stages
+
+
+def solo_peak_memory(variant: Variant, frames: Sequence[np.ndarray], box_xywh, memory: "PeakMemory",
+                     force_lost: Optional[bool], device, count: int = 3) -> float:
+    """Process peak memory over a short solo pass of one variant (reset before it)."""
+    memory.reset()
+    _initialise(variant, frames[0], box_xywh)
+    for frame in frames[1:1 + count]:
+        _track_timed(variant, frame, force_lost if hasattr(variant.tracker, "lost") else None,
+                     device, False)
+    return memory.peak_mib()
 
 
 def _our_format_config(name_or_path: str) -> Optional[Path]:
@@ -257,29 +302,114 @@ def _our_format_config(name_or_path: str) -> Optional[Path]:
     return path if isinstance(data, dict) and not is_pysot_config(data) else None
 
 
+def variant_options(args) -> List[Tuple[str, object]]:
+    """(name, RuntimeOptions) of the requested variants, the exact mode first."""
+    from ..core.config import RuntimeOptions
+
+    common = dict(device=args.device, fp16=args.fp16, num_threads=args.threads)
+    out = [(EXACT, RuntimeOptions(exact=True, backend="torch", **common))]
+    if args.fast:
+        label = "fast" + (f":{args.fast_backend}" if args.fast_backend != "auto" else "") + \
+            ("+bf16" if args.bf16 else "")
+        out.append((label, RuntimeOptions(exact=False, backend=args.fast_backend, bf16=args.bf16,
+                                          **common)))
+    for backend in args.backend:
+        if backend != "torch":
+            out.append((backend, RuntimeOptions(exact=True, backend=backend, **common)))
+    return out
+
+
+def opencv_tracker_nano(path: Path) -> Optional[Callable[[], object]]:
+    """A factory of OpenCV ``TrackerNano`` on the ONNX pair bundled for the NanoTrack version of
+    config ``path`` (None when the config is not NanoTrack or the pair is missing)."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        model = data.get("model", {}) if isinstance(data, dict) else {}
+    except (OSError, yaml.YAMLError):
+        return None
+    if model.get("type") != "nanotrack":
+        return None
+    from ..core.factory import find_bundled_file
+
+    version = model.get("version")
+    backbone = find_bundled_file(f"models/nanotrack/v{version}/nanotrack_backbone_sim.onnx")
+    head = find_bundled_file(f"models/nanotrack/v{version}/nanotrack_head_sim.onnx")
+    if backbone is None or head is None:
+        return None
+    import cv2
+
+    def build():
+        params = cv2.TrackerNano_Params()
+        params.backbone, params.neckhead = str(backbone), str(head)
+        return cv2.TrackerNano_create(params)
+    return build
+
+
+def _build_all(builder: Callable[[object], object], args) -> List[Variant]:
+    """The variants' trackers; each runs with the torch thread count its build chose (a graph
+    runtime sets torch to 1 thread, the torch backends use ``--threads``)."""
+    import torch
+
+    variants = []
+    for name, options in variant_options(args):
+        torch.set_num_threads(args.threads)
+        tracker = builder(options)
+        variants.append(Variant(name, tracker, torch.get_num_threads()))
+    torch.set_num_threads(args.threads)
+    return variants
+
+
+def _measure(config_label: str, variants: List[Variant], runs, args, device, memory,
+             progress) -> List[BenchRow]:
+    import torch
+
+    rows = []
+    for size, lost, count in runs:
+        label = config_label + (" (lost)" if lost else "")
+        warmup = min(args.warmup, 1) if lost else args.warmup
+        frames, box = synthetic_frames(size, count + warmup + 1)
+        for variant in variants:
+            variant.totals, variant.stages = [], {k: [] for k in STAGES}
+        active = [v for v in variants if not (lost and not hasattr(v.tracker, "lost"))]
+        time_variants(active, frames, box, warmup, force_lost=lost if lost else
+                      (False if any(hasattr(v.tracker, "lost") for v in active) else None),
+                      device=device, progress=progress)
+        exact = None
+        for variant in active:
+            row = BenchRow(config=label, size=f"{size[0]}x{size[1]}", variant=variant.name,
+                           device=str(device), threads=args.threads, frames=count,
+                           mem_kind=memory.kind)
+            _summarise(row, variant.totals, variant.stages)
+            row.peak_mem_mib = solo_peak_memory(variant, frames, box, memory, lost, device)
+            if exact is None:
+                exact = row
+            row.speedup = {k: exact.stages_ms[k] / v for k, v in row.stages_ms.items()
+                           if v > 0 and k in exact.stages_ms}
+            row.speedup["total"] = exact.total_ms / row.total_ms
+            rows.append(row)
+            if hasattr(variant.tracker, "reset"):
+                variant.tracker.reset()
+    return rows
+
+
 def _bench_ours(path: Path, sizes: Sequence[Tuple[int, int]], args, progress=None) -> List[BenchRow]:
     """Rows of one of our tracker YAMLs (built by the factory; stages when its base reports them)."""
     import torch
 
-    from ..core.config import RuntimeOptions
     from ..core.factory import build_tracker
 
-    options = RuntimeOptions(device=args.device, fp16=args.fp16, exact=not args.fast, num_threads=args.threads)
-    tracker = build_tracker(path, args.weights, options, overrides=parse_overrides(args.override) or None)
-    device = getattr(getattr(tracker, "base", tracker), "device", torch.device("cpu"))
-    memory = PeakMemory(device)
-    rows = []
-    for size in sizes:
-        frames, box = synthetic_frames(size, args.frames + args.warmup + 1)
-        row = BenchRow(config=path.stem, size=f"{size[0]}x{size[1]}", device=str(device),
-                       threads=torch.get_num_threads(), frames=args.frames, mem_kind=memory.kind,
-                       pysot_ms=None)
-        memory.reset()
-        totals, stages = time_tracker(tracker, frames, box, args.warmup, progress=progress)
-        row.peak_mem_mib = memory.peak_mib()
-        rows.append(_summarise(row, totals, stages))
-        tracker.reset()
-    return rows
+    overrides = parse_overrides(args.override) or None
+    variants = _build_all(lambda options: build_tracker(path, args.weights, options,
+                                                        overrides=overrides), args)
+    nano = opencv_tracker_nano(path)
+    if nano is not None:
+        variants.append(Variant("opencv TrackerNano", nano(), 1))
+    base = variants[0].tracker
+    device = getattr(getattr(base, "base", base), "device", torch.device("cpu"))
+    runs = [(size, False, args.frames) for size in sizes]
+    return _measure(path.stem, variants, runs, args, device, PeakMemory(device), progress)
 
 
 def bench_config(name_or_path: str, sizes: Sequence[Tuple[int, int]], args, progress=None) -> List[BenchRow]:
@@ -290,7 +420,6 @@ def bench_config(name_or_path: str, sizes: Sequence[Tuple[int, int]], args, prog
     if ours is not None:
         return _bench_ours(ours, sizes, args, progress)
 
-    from ..core.config import RuntimeOptions
     from ..core.errors import ConfigError
     from ..core.pysot_config import load_pysot_config
     from ..core.pysot_factory import build_pysot_tracker
@@ -304,45 +433,50 @@ def bench_config(name_or_path: str, sizes: Sequence[Tuple[int, int]], args, prog
         weights = reference_state_dict_for(exp.name)
     else:
         raise ConfigError(f"--config {name_or_path}: no reference weights shipped for it; give --weights")
-    options = RuntimeOptions(device=args.device, fp16=args.fp16, exact=not args.fast, num_threads=args.threads)
-    tracker = build_pysot_tracker(exp, weights, options)
-    device = getattr(getattr(tracker, "rpn", tracker), "device", torch.device("cpu"))
-    memory = PeakMemory(device)
+    variants = _build_all(lambda options: build_pysot_tracker(exp, weights, options), args)
+    base = variants[0].tracker
+    device = getattr(getattr(base, "rpn", base), "device", torch.device("cpu"))
     long_term = exp.track.type == "SiamRPNLTTracker"
     runs = [(size, False, args.frames) for size in sizes]
     if long_term and args.lost_frames > 0:
         runs.append((sizes[0], True, args.lost_frames))
-    rows = []
-    for size, lost, count in runs:
-        label = exp.name + (" (lost)" if lost else "")
-        warmup = min(args.warmup, 1) if lost else args.warmup
-        frames, box = synthetic_frames(size, count + warmup + 1)
-        row = BenchRow(config=label, size=f"{size[0]}x{size[1]}", device=str(device),
-                       threads=torch.get_num_threads(), frames=count, mem_kind=memory.kind,
-                       pysot_ms=PYSOT_MEDIAN_MS.get(label))
-        memory.reset()
-        totals, stages = time_tracker(tracker, frames, box, warmup, force_lost=lost if long_term else None,
-                                      progress=progress)
-        row.peak_mem_mib = memory.peak_mib()
-        rows.append(_summarise(row, totals, stages))
-        tracker.reset()
-    return rows
+    return _measure(exp.name, variants, runs, args, device, PeakMemory(device), progress)
 
 
 # ------------------------------------------------------------------------------ output
 def format_table(rows: Sequence[BenchRow]) -> str:
-    header = (f"{'config':38s} {'size':>9s} {'prep':>7s} {'backb':>8s} {'head':>7s} {'post':>6s} "
-              f"{'median':>8s} {'p90':>8s} {'FPS':>6s} {'peakMiB':>8s} {'PySOT':>7s} {'ratio':>6s}")
+    header = (f"{'config':34s} {'size':>9s} {'variant':18s} {'prep':>6s} {'backb':>7s} {'head':>6s} "
+              f"{'post':>5s} {'median':>7s} {'p90':>7s} {'FPS':>6s} {'peakMiB':>7s} "
+              f"{'x prep':>6s} {'x net':>6s} {'x post':>6s} {'x total':>7s}")
     lines = [header, "-" * len(header)]
+    nan = float("nan")
     for r in rows:
-        s = r.stages_ms
-        pysot = f"{r.pysot_ms:7.0f}" if r.pysot_ms else f"{'-':>7s}"
-        ratio = f"{r.ratio:6.2f}" if r.ratio is not None else f"{'-':>6s}"
-        lines.append(f"{r.config:38s} {r.size:>9s} {s.get('preprocess', float('nan')):7.1f} "
-                     f"{s.get('backbone', float('nan')):8.1f} {s.get('head', float('nan')):7.1f} "
-                     f"{s.get('postprocess', float('nan')):6.1f} {r.total_ms:8.1f} {r.p90_ms:8.1f} "
-                     f"{r.fps:6.1f} {r.peak_mem_mib:8.0f} {pysot} {ratio}")
+        s, x = r.stages_ms, r.speedup
+        net = s.get("backbone", 0.0) + s.get("head", 0.0) if "backbone" in s else nan
+        lines.append(f"{r.config:34s} {r.size:>9s} {r.variant:18s} {s.get('preprocess', nan):6.1f} "
+                     f"{s.get('backbone', nan):7.1f} {s.get('head', nan):6.1f} "
+                     f"{s.get('postprocess', nan):5.1f} {r.total_ms:7.1f} {r.p90_ms:7.1f} "
+                     f"{r.fps:6.1f} {r.peak_mem_mib:7.0f} {x.get('preprocess', nan):6.2f} "
+                     f"{_net_speedup(rows, r, net):6.2f} {x.get('postprocess', nan):6.2f} "
+                     f"{x.get('total', nan):7.2f}")
     return "\n".join(lines)
+
+
+def _net_speedup(rows: Sequence[BenchRow], row: BenchRow, net: float) -> float:
+    """Speed-up of the network call (backbone + head) over the exact row of the same run."""
+    exact = next((r for r in rows if r.config == row.config and r.size == row.size
+                  and r.variant == EXACT), None)
+    if exact is None or not net or net != net:
+        return float("nan")
+    exact_net = exact.stages_ms.get("backbone", 0.0) + exact.stages_ms.get("head", 0.0)
+    return exact_net / net
+
+
+def _load() -> str:
+    try:
+        return " ".join(f"{v:.2f}" for v in os.getloadavg())
+    except OSError:
+        return "n/a"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -354,14 +488,18 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--weights needs exactly one --config")
     if args.frames < 1 or args.warmup < 0 or args.threads < 1 or args.lost_frames < 0:
         raise ConfigError("need --frames >= 1, --warmup >= 0, --threads >= 1, --lost-frames >= 0")
+    from ..core.config import RUNTIME_BACKENDS
+    for backend in args.backend + [args.fast_backend]:
+        if backend not in RUNTIME_BACKENDS:
+            raise ConfigError(f"--backend {backend!r}: expected one of {', '.join(RUNTIME_BACKENDS)}")
     sizes = parse_sizes(args.sizes)
-    per_config = len(sizes) * (args.frames + args.warmup)
-    total = sum(per_config + (args.lost_frames + min(args.warmup, 1)
-                              if c.endswith("_lt") and args.lost_frames else 0) for c in configs)
+    import cv2
+    cv2.setNumThreads(args.threads)  # OpenCV DNN (TrackerNano) on the same thread budget
+    load_before = _load()
     progress = None
     if not args.no_progress:
         from tqdm import tqdm
-        progress = tqdm(total=total, desc="bench", unit="frame", file=sys.stderr, leave=False)
+        progress = tqdm(desc="bench", unit="frame", file=sys.stderr, leave=False)
     rows: List[BenchRow] = []
     try:
         for config in configs:
@@ -369,10 +507,11 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if progress is not None:
             progress.close()
-    print(f"siam-track bench: {rows[0].device if rows else args.device}, {rows[0].threads if rows else args.threads} "
-          f"thread(s), {'fast' if args.fast else 'exact'} mode, median of {args.frames} frames after "
-          f"{args.warmup} warm-up; times in ms; PySOT = its median on the same weights "
-          f"(CPU, 2 threads, 640x480); ratio = ours / PySOT")
+    print(f"siam-track bench: {rows[0].device if rows else args.device}, "
+          f"{rows[0].threads if rows else args.threads} thread(s), median of {args.frames} frames "
+          f"after {args.warmup} warm-up, variants interleaved frame by frame; times in ms; "
+          f"x = speed-up over the exact mode of the same run (exact / variant); "
+          f"load average before: {load_before}, after: {_load()} ({os.cpu_count()} CPUs)")
     print(format_table(rows))
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)

@@ -83,20 +83,35 @@ class TrackConfig:
         return (size - self.exemplar_size) // stride + 1 + self.base_size
 
 
+RUNTIME_BACKENDS = ("auto", "torch", "onnxruntime", "openvino", "tensorrt")
+
+
 @dataclass(frozen=True)
 class RuntimeOptions:
     """Where and how the network runs. ``exact=True`` reproduces PySOT on CPU within 1e-4 px
     (host crop with OpenCV's uint8 resize, one crop-sized host-to-device copy); ``exact=False``
     allows the faster departure of cropping and resizing on the tracking device (CUDA only;
-    on CPU OpenCV's crop is faster). The heads' template kernels are computed once per target
-    in both modes: that is bit-identical to PySOT's per-frame recomputation."""
+    on CPU OpenCV's crop is faster) and, on the CPU, a BatchNorm-folded channels-last network.
+    The heads' template kernels are computed once per target in both modes: that is
+    bit-identical to PySOT's per-frame recomputation.
+
+    ``backend`` runs the network call elsewhere (pre- and post-processing unchanged):
+    ``torch``, ``onnxruntime``, ``openvino`` (CPU), ``tensorrt`` (CUDA), ``auto`` (torch in exact
+    mode, the fastest installed graph runtime in fast mode; see
+    ``siam_tracker_ros.models.backends``). ``bf16``: bf16 inference on OpenVINO when the CPU
+    has native bf16 (detected at run time); off by default (it moves boxes by more than 0.5 px).
+    """
 
     device: str = "auto"          # auto | cpu | cuda | cuda:N
     fp16: bool = False            # CUDA only
     exact: bool = True
     num_threads: Optional[int] = None   # torch CPU threads; None = leave torch's default
+    backend: str = "torch"        # auto | torch | onnxruntime | openvino | tensorrt
+    bf16: bool = False
 
     def __post_init__(self) -> None:
         dev = self.device
         if not (dev in ("auto", "cpu", "cuda") or (dev.startswith("cuda:") and dev[5:].isdigit())):
             raise ValueError(f"device must be auto, cpu, cuda or cuda:N, got {dev!r}")
+        if self.backend not in RUNTIME_BACKENDS:
+            raise ValueError(f"backend must be one of {', '.join(RUNTIME_BACKENDS)}, got {self.backend!r}")

@@ -111,6 +111,21 @@ def state_box_xywh(state: TargetState) -> BoxXYWH:
     return (cx - w / 2, cy - h / 2, w, h)
 
 
+def network_for(model, options: RuntimeOptions, device: torch.device):
+    """The network call of ``options.backend`` (and fast mode) around ``model``: the model
+    itself in exact torch mode, else a runner from ``siam_tracker_ros.models.backends``."""
+    if options.backend == "torch" and options.exact:
+        return model
+    from ..models.backends import prepare_network  # lazy: core does not import models
+    network = prepare_network(model, options.backend, options.exact, options.num_threads,
+                              device.type, options.bf16)
+    if device.type == "cpu" and getattr(network, "torch_threads", None):
+        # the graph runtime owns the threads; torch only crops and decodes small arrays, where
+        # waking an idle OpenMP pool costs more than the work (process-wide setting)
+        torch.set_num_threads(int(network.torch_threads))
+    return network
+
+
 def _ms(start: float, end: float) -> float:
     return (end - start) * 1000.0
 
@@ -137,7 +152,8 @@ class SiamRPNTracker:
         self.device = resolve_device(options)
         self.dtype = inference_dtype(options, self.device)
         configure_numerics(options, self.device)
-        self.model = model.to(device=self.device, dtype=self.dtype).eval()
+        self.model = network_for(model, options, self.device).to(device=self.device,
+                                                                 dtype=self.dtype).eval()
         self._decoders: Dict[int, ScoreMapDecoder] = {}
         self.device_crop = (not options.exact) and self.device.type == "cuda"
         self._uploaded: Optional[Tuple[np.ndarray, torch.Tensor]] = None

@@ -34,6 +34,7 @@ class HealthSnapshot:
     seconds_since_last_image: float   # inf before the first image
     gpu_memory_mib: Optional[float]
     last_error: str
+    backend: str = "torch"
 
 
 def _fmt(value: float, digits: int = 1) -> str:
@@ -60,6 +61,7 @@ def diagnostics_message(snap: HealthSnapshot, header: Header, node_name: str) ->
         ("enabled", str(snap.enabled).lower()),
         ("target_id", snap.target_id),
         ("device", snap.device),
+        ("backend", snap.backend),
         ("model", snap.model_name),
         ("input_rate_hz", _fmt(snap.input_rate_hz)),
         ("processed_rate_hz", _fmt(snap.processed_rate_hz)),

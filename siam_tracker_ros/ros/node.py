@@ -660,7 +660,7 @@ class TrackerNode(Node):
             state=TrackState.IDLE if session is None else session.state,
             enabled=self._enabled,
             target_id="" if session is None or session.target is None else session.target.target_id,
-            device=resolved_device(self.settings.device),
+            device=resolved_device(self.settings.device), backend=self.settings.backend,
             model_name=self._model_name,
             input_rate_hz=self._rx_rate.rate_hz(now_s),
             processed_rate_hz=self._proc_rate.rate_hz(now_s),

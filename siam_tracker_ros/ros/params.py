@@ -78,6 +78,9 @@ NODE_PARAMS: Tuple[ParamSpec, ...] = (
     ParamSpec("device", "auto", "Inference device: auto (CUDA when available), cpu, cuda, "
               "cuda:N.", read_only=True),
     ParamSpec("fp16", False, "Half-precision inference (CUDA only).", read_only=True),
+    ParamSpec("backend", "torch", "Runtime of the network call: torch, onnxruntime, openvino "
+              "(CPU), tensorrt (CUDA), auto (the fastest installed CPU graph runtime; the node "
+              "runs in fast mode). Pre- and post-processing are the same code.", read_only=True),
     ParamSpec("num_threads", 1, "Torch CPU threads for inference. 1 keeps the node from "
               "competing with other nodes for every core (the default model needs ~11 ms per "
               "640x480 frame on one core); 0 = torch's default (all cores).", read_only=True,
@@ -159,6 +162,7 @@ class NodeSettings:
     publish_mask: bool
     publish_debug_image: bool
     target_label: str
+    backend: str = "torch"
     tracker_settings: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     @classmethod

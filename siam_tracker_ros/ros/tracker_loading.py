@@ -24,9 +24,11 @@ def runtime_options(settings: NodeSettings) -> RuntimeOptions:
     """RuntimeOptions of the node parameters (the node favours speed: exact=False)."""
     try:
         return RuntimeOptions(device=settings.device, fp16=settings.fp16, exact=False,
-                              num_threads=settings.num_threads or None)
+                              num_threads=settings.num_threads or None,
+                              backend=getattr(settings, "backend", "torch"))
     except ValueError as exc:
-        raise ConfigError(f"parameter device: {exc}") from None
+        what = "backend" if "backend" in str(exc) else "device"
+        raise ConfigError(f"parameter {what}: {exc}") from None
 
 
 def warm_up_frame(seed: int = 0) -> Tuple[np.ndarray, Tuple[float, float, float, float]]:

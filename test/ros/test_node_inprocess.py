@@ -61,7 +61,7 @@ def test_parameters_declared_with_descriptions_ranges_and_read_only(harness):
         assert desc.read_only == spec.read_only, spec.name
         if spec.limits is not None and isinstance(spec.default, float):
             assert desc.floating_point_range[0].from_value == spec.limits[0]
-    for name in ("model_config", "model_weights", "device", "fp16", "image_transport"):
+    for name in ("model_config", "model_weights", "device", "fp16", "backend", "image_transport"):
         assert node.describe_parameter(name).read_only, name
     assert node.get_parameter("target_label").value == "target"
 
@@ -278,8 +278,9 @@ def test_mask_debug_image_and_diagnostics(tmp_path, sequence):
         values = {kv.key: kv.value for kv in status.values}
         assert status.name.endswith("siam_tracker: tracker") and status.hardware_id == "cpu"
         for key in ("input_rate_hz", "latency_ms_mean", "stamp_age_ms_mean", "state",
-                    "frames_dropped_busy", "gpu_memory_mib", "device"):
+                    "frames_dropped_busy", "gpu_memory_mib", "device", "backend"):
             assert key in values, key
+        assert values["backend"] == "torch"
         assert float(values["input_rate_hz"]) > 0
     finally:
         h.close()

@@ -2,7 +2,9 @@
 
 All take a search map ``x`` (N, C, H, W) and a template kernel with batch N or 1 (1 is
 broadcast to every search map, e.g. several search tiles against one template); correlation
-is PyTorch's (no kernel flip), valid padding, stride 1.
+is PyTorch's (no kernel flip), valid padding, stride 1. Kernel shapes are taken as Python
+ints, so an ONNX export (``siam_tracker_ros.models.export``) sees static kernel shapes with a
+dynamic search size.
 """
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ def xcorr_depthwise(x: Tensor, kernel: Tensor, padding: int = 0) -> Tensor:
         raise ValueError(f"xcorr_depthwise: kernel has {kernel.size(1)} channels, search {channels}")
     kernel = _match_batch(kernel, batch, "xcorr_depthwise")
     out = F.conv2d(x.reshape(1, batch * channels, height, width),
-                   kernel.reshape(batch * channels, 1, kernel.size(2), kernel.size(3)),
+                   kernel.reshape(int(batch) * int(channels), 1, int(kernel.size(2)), int(kernel.size(3))),
                    padding=padding, groups=batch * channels)
     return out.reshape(batch, channels, out.size(2), out.size(3))
 
@@ -54,7 +56,7 @@ def xcorr_up_channel(x: Tensor, kernel: Tensor) -> Tensor:
     if kernel.size(1) % channels:
         raise ValueError(f"xcorr_up_channel: kernel channels {kernel.size(1)} not a multiple of {channels}")
     kernel = _match_batch(kernel, batch, "xcorr_up_channel")
-    weight = kernel.reshape(-1, channels, kernel.size(2), kernel.size(3))
+    weight = kernel.reshape(-1, int(channels), int(kernel.size(2)), int(kernel.size(3)))
     out = F.conv2d(x.reshape(1, batch * channels, height, width), weight, groups=batch)
     return out.reshape(batch, -1, out.size(2), out.size(3))
 
