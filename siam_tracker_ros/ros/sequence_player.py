@@ -26,6 +26,7 @@ from vision_msgs.msg import Detection2D
 from ..data.synthetic import SyntheticSpec, generate_sequence
 from ..data.sequence import Sequence
 from . import detection_conversion, image_conversion
+from .spinning import STOP_BUDGET_S, destroy_and_shutdown
 
 IMAGE_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT,
                        history=HistoryPolicy.KEEP_LAST)
@@ -170,9 +171,8 @@ def main(argv: Optional[SequenceType[str]] = None) -> int:
         return 0
     except KeyboardInterrupt:
         return 130
-    finally:
-        player.destroy_node()
-        rclpy.try_shutdown()
+    finally:               # nothing spins the player: destroy it here, in its own thread
+        destroy_and_shutdown([player], rclpy.get_default_context(), STOP_BUDGET_S)
 
 
 if __name__ == "__main__":

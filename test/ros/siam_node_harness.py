@@ -16,6 +16,8 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import pytest
 
+from siam_tracker_ros.ros.spinning import BackgroundSpinner, destroy_and_shutdown
+
 _test_counter = itertools.count()
 
 
@@ -196,20 +198,13 @@ class NodeHarness:
         self.executor = MultiThreadedExecutor(num_threads=4, context=self.context)
         self.executor.add_node(self.node)
         self.executor.add_node(self.probe)
-        self._spinning = threading.Event()
-        self._spinning.set()
-        self._thread = threading.Thread(target=self._spin, daemon=True)
-        self._thread.start()
+        self.spinner = BackgroundSpinner(self.executor, name="harness-spin").start()
         raw = (overrides or {}).get("image_transport", "raw") == "raw"
         ready = wait_until(lambda: (not raw or self.image_pub.get_subscription_count() > 0) and all(
             s.get_publisher_count() > 0 for s in self._subs) and all(
             c.service_is_ready() for c in (self.reset_client, self.enable_client,
                                            self.init_client, self.param_client)), 20.0)
         assert ready, "node and probe did not discover each other within 20 s"
-
-    def _spin(self) -> None:
-        while self._spinning.is_set() and self.context.ok():
-            self.executor.spin_once(timeout_sec=0.05)
 
     # -------------------------------------------------------------- helpers
     def call(self, client, request, timeout_s: float = 10.0):
@@ -242,17 +237,13 @@ class NodeHarness:
         return wait_until(find, timeout_s)
 
     def close(self) -> None:
-        import rclpy
-
-        from siam_tracker_ros.ros.node import shutdown_executor
-
+        """Stop in the order rclpy needs (siam_tracker_ros.ros.spinning): the node's worker, the
+        spinning thread (joined), running callbacks, the executor; then destroy the nodes here, in
+        the thread that created them, and shut the context down."""
         self.node.close()
-        self._spinning.clear()
-        self._thread.join(timeout=5.0)         # no new callbacks after this
-        shutdown_executor(self.executor, 5.0)  # let the running ones finish, then shut down
-        self.node.destroy_node()
-        self.probe.destroy_node()
-        rclpy.try_shutdown(context=self.context)
+        stopped = self.spinner.stop(timeout_s=10.0)
+        assert stopped, "the harness's spinning thread did not stop within 10 s"
+        destroy_and_shutdown([self.node, self.probe], self.context)
 
 
 class FramePlayer:

@@ -21,6 +21,7 @@ from siam_tracker.msg import TrackerStatus  # noqa: E402
 
 from siam_tracker_ros.data.synthetic import generate_sequence  # noqa: E402
 from siam_tracker_ros.ros import node_process  # noqa: E402
+from siam_tracker_ros.ros.spinning import BackgroundSpinner, destroy_and_shutdown  # noqa: E402
 from siam_tracker_ros.ros.sequence_player import demo_spec  # noqa: E402
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
@@ -52,7 +53,6 @@ class OutputRecorder:
         from rclpy.qos import QoSProfile, ReliabilityPolicy
         from sensor_msgs.msg import Image
         from vision_msgs.msg import Detection2D, Detection2DArray
-        import threading
 
         self.context = rclpy.Context()
         rclpy.init(context=self.context, domain_id=domain_id)
@@ -72,19 +72,15 @@ class OutputRecorder:
         self.init_pub = self.node.create_publisher(Detection2D, "init_box", reliable)
         self.executor = SingleThreadedExecutor(context=self.context)
         self.executor.add_node(self.node)
-        self.thread = threading.Thread(target=self.executor.spin, daemon=True)
-        self.thread.start()
+        self.spinner = BackgroundSpinner(self.executor, name="e2e-recorder").start()
 
     def node_ready(self):
         return all(s.get_publisher_count() > 0 for s in self.subs) and \
             self.image_pub.get_subscription_count() > 0
 
     def close(self):
-        import rclpy
-
-        self.executor.shutdown(timeout_sec=5.0)
-        self.node.destroy_node()
-        rclpy.try_shutdown(context=self.context)
+        assert self.spinner.stop(timeout_s=10.0), "the recorder's spinning thread did not stop"
+        destroy_and_shutdown([self.node], self.context)
 
 
 def test_node_follows_target_across_processes(tmp_path):
