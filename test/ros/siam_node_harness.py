@@ -248,12 +248,21 @@ class NodeHarness:
 
 class FramePlayer:
     """Publishes frames of a synthetic sequence through a NodeHarness on a background thread at
-    ``rate_hz``, stamped with the wall clock at publish time (``stamps_ns[i]`` of frame i)."""
+    most at ``rate_hz``, stamped with the wall clock at publish time (``stamps_ns[i]`` of frame i).
 
-    def __init__(self, harness: NodeHarness, sequence, rate_hz: float = 30.0) -> None:
+    Paced by acknowledgement (``ack_timeout_s``, default 2 s; None: by the clock only): the next
+    frame goes out once the node's ``~/status`` echoes this one's stamp (it does for every frame
+    it processes) or the timeout passes. One frame in flight: the depth-1 image subscription never
+    overwrites a frame, so every frame reaches the node's buffer and is processed however slow the
+    machine is — which frame a test draws an init box on cannot depend on scheduling luck."""
+
+    def __init__(self, harness: NodeHarness, sequence, rate_hz: float = 30.0,
+                 ack_timeout_s: Optional[float] = 2.0) -> None:
         self.harness, self.sequence = harness, sequence
         self.period_s = 1.0 / rate_hz
+        self.ack_timeout_s = ack_timeout_s
         self.stamps_ns: List[int] = []
+        self.acked = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -267,8 +276,16 @@ class FramePlayer:
         except ValueError:
             return None
 
+    def _echoed(self, stamp: int, seen: List[int]) -> bool:
+        statuses = self.harness.rec.get("status")
+        found = any(stamp_ns(m.header.stamp) == stamp for m in statuses[seen[0]:])
+        if found:
+            seen[0] = max(0, len(statuses) - 5)
+        return found
+
     def _run(self) -> None:
         next_s = time.monotonic()
+        seen = [0]
         for index in range(len(self.sequence)):
             if self._stop.is_set():
                 return
@@ -279,7 +296,14 @@ class FramePlayer:
             now_ns = time.time_ns()
             self.harness.publish(raw_image(frame, now_ns))
             self.stamps_ns.append(now_ns)
-            next_s += self.period_s
+            if self.ack_timeout_s is not None:
+                deadline = time.monotonic() + self.ack_timeout_s
+                while not self._stop.is_set() and time.monotonic() < deadline:
+                    if self._echoed(now_ns, seen):
+                        self.acked += 1
+                        break
+                    time.sleep(0.005)
+            next_s = max(next_s + self.period_s, time.monotonic())
 
     def start(self) -> "FramePlayer":
         self._thread.start()
