@@ -38,7 +38,7 @@ from ..data.synthetic import generate_sequence
 from . import detection_conversion, node_process
 from .overlay import draw_result
 from .sequence_player import PlaySchedule, SequencePlayer, demo_spec
-from .spinning import STOP_BUDGET_S, BackgroundSpinner, destroy_and_shutdown
+from .spinning import BackgroundSpinner, destroy_and_shutdown
 
 VISION_MSGS_TYPES = ("Point2D", "Pose2D", "BoundingBox2D", "ObjectHypothesis",
                      "ObjectHypothesisWithPose", "Detection2D", "Detection2DArray")
@@ -196,7 +196,7 @@ def main(argv: Optional[SequenceType[str]] = None) -> int:
         node_code = node_process.stop_node(node_proc)
         spinner.stop()                      # join the spinning thread before destroying anything
         recorder.close()
-        destroy_and_shutdown([player], rclpy.get_default_context(), STOP_BUDGET_S)
+        destroy_and_shutdown([player], rclpy.get_default_context())
 
     summary = summarise(sequence, record, recorder, init_after, play_s)
     summary["node_exit_code"] = node_code
