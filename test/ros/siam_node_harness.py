@@ -165,6 +165,10 @@ class NodeHarness:
         from siam_tracker_ros.ros.node import TrackerNode
 
         self.domain_id, self.namespace, _ = isolated_ros_env(tmp_path)
+        # Players here wait for each frame's echo (FramePlayer), so on a slow machine the stamps
+        # of the frames between an init frame and its init request can span more than the
+        # default 2 s: keep 10 s unless a test sets it.
+        overrides = {"frame_buffer_s": 10.0, **(overrides or {})}
         self.context = rclpy.Context()
         rclpy.init(context=self.context, domain_id=self.domain_id)
         params = [Parameter(k, value=v) for k, v in (overrides or {}).items()]
@@ -222,6 +226,15 @@ class NodeHarness:
 
     def publish(self, msg) -> None:
         self.image_pub.publish(msg)
+
+    def publish_acked(self, msg, publisher=None, timeout_s: float = 5.0) -> bool:
+        """Publish an image and wait until ``~/status`` echoes its stamp (the node processed it),
+        so the next one cannot overwrite it in the depth-1 subscription."""
+        stamp = stamp_ns(msg.header.stamp)
+        count = max(0, len(self.rec.get("status")) - 5)
+        (publisher or self.image_pub).publish(msg)
+        return bool(wait_until(lambda: any(stamp_ns(m.header.stamp) == stamp
+                                           for m in self.rec.get("status")[count:]), timeout_s))
 
     def statuses_after(self, count: int) -> List[Any]:
         return self.rec.get("status")[count:]
