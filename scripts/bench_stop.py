@@ -21,9 +21,16 @@ from siam_tracker_ros.ros.stop_timing import (GraphProbe, stop_node_once,  # noq
                                               stop_recorder_once, summary_rows)
 
 
+def _progress(timing, index: int) -> None:
+    print(f"  {timing.what} #{index + 1} {timing.signal_name}: {timing.stop_s:.3f} s, "
+          f"exit {timing.returncode}", file=sys.stderr, flush=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--stops", type=int, default=50, help="stops of each process")
+    parser.add_argument("--node-stops", type=int, default=None,
+                        help="stops of the node (default --stops; each start loads the model)")
     parser.add_argument("--model-config", default="siamfc_parameter_free",
                         help="node model (the stop path does not depend on it)")
     parser.add_argument("--domain-id", type=int, default=57)
@@ -39,11 +46,14 @@ def main() -> int:
             for i in range(args.stops):
                 timings.append(stop_recorder_once(probe, os.path.join(tmp, "rec"),
                                                   signals[i % 2], env, log, index=i))
-            for i in range(args.stops):
+                _progress(timings[-1], i)
+            node_stops = args.stops if args.node_stops is None else args.node_stops
+            for i in range(node_stops):
                 timings.append(stop_node_once(probe, f"/bench_stop_{os.getpid()}",
                                               signals[i % 2], env, log,
                                               ["-p", f"model_config:={args.model_config}",
                                                "-p", "num_threads:=1"]))
+                _progress(timings[-1], i)
         finally:
             probe.close()
     header = ["process", "signal", "stops", "exit", "p50 s", "p95 s", "max s",
