@@ -645,9 +645,16 @@ def main(args: Optional[Sequence[str]] = None, exit_fast: bool = True) -> int:
     spin ends, the worker and running callbacks finish, the executor shuts down, then the node is
     destroyed and the context shut down in this thread (order: see ``spinning``); a teardown
     still blocked after that ends the process (exit 1, every thread's stack on stderr).
-    ``exit_fast``: after a clean stop, run the atexit handlers, flush and end the process at once
-    (interpreter finalisation — torch, DDS statics — takes 1-2 s and nothing is left to clean);
-    pass False to call it in-process."""
+    ``exit_fast``: once the node is down (or never came up), run the atexit handlers, flush and
+    end the process at once (interpreter finalisation — torch, DDS statics — takes 1-2 s and
+    nothing is left to clean); pass False to call it in-process."""
+    code = _run(args)
+    if exit_fast:
+        exit_now(code)
+    return code
+
+
+def _run(args: Optional[Sequence[str]]) -> int:
     # SIGTERM raises KeyboardInterrupt like SIGINT (rclpy's handler chains to this one), so a
     # stop also interrupts a model still loading instead of waiting for it.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
@@ -677,8 +684,6 @@ def main(args: Optional[Sequence[str]] = None, exit_fast: bool = True) -> int:
             shutdown_executor(executor)
             node.destroy_node()
             rclpy.try_shutdown()
-            if exit_fast:
-                exit_now(0)
     return 0
 
 
