@@ -49,7 +49,9 @@ def main() -> int:
                 _progress(timings[-1], i)
             node_stops = args.stops if args.node_stops is None else args.node_stops
             for i in range(node_stops):
-                timings.append(stop_node_once(probe, f"/bench_stop_{os.getpid()}",
+                # a namespace per start: a stopped node can linger in the graph (its DDS goodbye
+                # is best effort) and must not be mistaken for the new one being ready
+                timings.append(stop_node_once(probe, f"/bench_stop_{os.getpid()}_{i}",
                                               signals[i % 2], env, log,
                                               ["-p", f"model_config:={args.model_config}",
                                                "-p", "num_threads:=1"]))

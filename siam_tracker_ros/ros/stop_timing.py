@@ -122,6 +122,8 @@ def stop_recorder_once(probe: GraphProbe, out_dir: str, sig: int, env: Mapping[s
 def stop_node_once(probe: GraphProbe, namespace: str, sig: int, env: Mapping[str, str],
                    log: IO, extra_ros_args: Sequence[str] = (),
                    ready_timeout_s: float = 120.0) -> StopTiming:
+    """Start the node in ``namespace`` — use a new one per start: a stopped node can stay in the
+    graph until its DDS lease ends, and its subscription would pass for the new one's."""
     proc = node_process.start_node(namespace, log, env, extra_ros_args)
     try:
         image = f"{namespace}/image"     # subscribed once the model is loaded and warm

@@ -150,8 +150,9 @@ def test_processes_stop_on_sigint_and_sigterm(tmp_path):
                 timings.append(timing)
                 with BagReader(out) as bag:
                     assert list(bag.messages(raw=True)) is not None
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                timings.append(stop_node_once(probe, namespace, sig, env, log, [
+            for i, sig in enumerate((signal.SIGINT, signal.SIGTERM)):
+                # own namespace per start: the stopped node may linger in the graph for a while
+                timings.append(stop_node_once(probe, f"{namespace}_{i}", sig, env, log, [
                     "-p", "model_config:=siamfc_parameter_free", "-p", "num_threads:=1"]))
     finally:
         probe.close()
