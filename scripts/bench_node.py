@@ -64,6 +64,7 @@ def bench_node(sequence, frames: int, rate_hz: float, namespace: str, log_dir: s
     from siam_tracker.msg import TrackerStatus
     from siam_tracker_ros.ros import node_process
     from siam_tracker_ros.ros.sequence_player import PlaySchedule, SequencePlayer
+    from siam_tracker_ros.ros.spinning import BackgroundSpinner, destroy_and_shutdown
 
     log_path = os.path.join(log_dir, "bench_node.log")
     with open(log_path, "w") as log:
@@ -89,8 +90,7 @@ def bench_node(sequence, frames: int, rate_hz: float, namespace: str, log_dir: s
     player.create_subscription(DiagnosticArray, "/diagnostics", diagnostics.append, reliable)
     executor = SingleThreadedExecutor()
     executor.add_node(player)
-    spin = threading.Thread(target=executor.spin, daemon=True)
-    spin.start()
+    spinner = BackgroundSpinner(executor, name="bench-spin").start()
     try:
         deadline = time.monotonic() + 180
         while not (sub.get_publisher_count() > 0 and player.wait_for_tracker(0.1)):
@@ -111,9 +111,8 @@ def bench_node(sequence, frames: int, rate_hz: float, namespace: str, log_dir: s
         rss_series.append((frames, rss_end))
     finally:
         code = node_process.stop_node(proc)
-        executor.shutdown(timeout_sec=5.0)
-        player.destroy_node()
-        rclpy.try_shutdown()
+        spinner.stop()                       # join the spinning thread before destroying
+        destroy_and_shutdown([player], rclpy.get_default_context())
     with lock:
         latencies, with_target = [], 0
         for index, stamp in enumerate(record.stamps_ns):

@@ -276,9 +276,10 @@ def run_score(args: argparse.Namespace) -> int:
 def run_play(args: argparse.Namespace) -> int:
     _require_rclpy()
     from ..ros.bag_play import play_bag
+    from ..ros.spinning import STOP_BUDGET_S
 
     stats = play_bag(args.bag, rate=args.rate, loop=args.loop, topics=args.topics, restamp=args.restamp,
-                     wait_for_subscribers_s=args.wait_for_subscribers)
+                     wait_for_subscribers_s=args.wait_for_subscribers, hard_stop_s=STOP_BUDGET_S)
     total = sum(stats.published.values())
     print(f"played {total} message(s) on {len(stats.published)} topic(s) in {stats.seconds:.1f} s"
           + (f" ({stats.loops} loop(s))" if args.loop else ""))
@@ -288,8 +289,10 @@ def run_play(args: argparse.Namespace) -> int:
 def run_record(args: argparse.Namespace) -> int:
     _require_rclpy()
     from ..ros.bag_record import record_bag
+    from ..ros.spinning import STOP_BUDGET_S
 
-    stats = record_bag(args.topics, args.out, duration_s=args.duration, storage=args.storage, force=args.force)
+    stats = record_bag(args.topics, args.out, duration_s=args.duration, storage=args.storage, force=args.force,
+                       hard_stop_s=STOP_BUDGET_S)
     total = sum(stats.written.values())
     print(f"{stats.path}: recorded {total} message(s) on {len(stats.written)} topic(s) in {stats.seconds:.1f} s")
     return 0

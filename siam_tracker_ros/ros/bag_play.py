@@ -23,8 +23,9 @@ from rclpy.duration import Duration
 
 from ..core.errors import InvalidInputError
 from . import bag_types
-from .bag_graph import PLAY_QOS, message_type, ros_context, stop_on_signals
+from .bag_graph import PLAY_QOS, message_type, stop_on_signals
 from .bag_io import BagReader, print_warning
+from .spinning import destroy_and_shutdown
 
 
 ACK_TIMEOUT_S = 2.0     # at the end, wait this long for reliable subscribers to acknowledge
@@ -53,11 +54,14 @@ def play_bag(path: os.PathLike, rate: float = 1.0, loop: bool = False,
              wait_for_subscribers_s: float = 0.0, start_delay_s: float = 0.2,
              stop: Optional[threading.Event] = None, node_name: str = "siam_bag_player",
              warn: Callable[[str], None] = print_warning,
-             on_message: Optional[Callable[[str, int], None]] = None) -> PlayStats:
+             on_message: Optional[Callable[[str, int], None]] = None,
+             hard_stop_s: Optional[float] = None) -> PlayStats:
     """Play ``path`` (see the module doc). ``topics``: only these (default all decodable).
     ``wait_for_subscribers_s``: wait up to this long until every publisher has a subscriber.
     ``stop``: set it to end early (SIGINT/SIGTERM set it too). ``on_message(topic, log_ns)``
-    is called after each publish."""
+    is called after each publish. Nothing spins the node: it is created, used and destroyed in
+    this thread, then its context is shut down (``hard_stop_s`` bounds that DDS teardown, see
+    ``spinning``)."""
     if not rate > 0:
         raise InvalidInputError(f"rate must be > 0, got {rate}")
     stop = stop or threading.Event()
@@ -81,9 +85,12 @@ def play_bag(path: os.PathLike, rate: float = 1.0, loop: bool = False,
             raise InvalidInputError(f"nothing to play in {path}")
         typestores = {t: reader.typestore_of(t) for t in playable}
         started = time.monotonic()
-        with ros_context() as context, stop_on_signals(stop):
-            node = rclpy.create_node(node_name, context=context)
+        context = rclpy.Context()
+        rclpy.init(context=context)
+        node = None
+        with stop_on_signals(stop):
             try:
+                node = rclpy.create_node(node_name, context=context)
                 publishers = {t: node.create_publisher(cls, t, PLAY_QOS) for t, cls in playable.items()}
                 if wait_for_subscribers_s > 0:
                     _wait_for_subscribers(node, publishers, wait_for_subscribers_s, stop)
@@ -96,10 +103,11 @@ def play_bag(path: os.PathLike, rate: float = 1.0, loop: bool = False,
                     stats.loops += 1
                     if not loop:
                         break
-                for publisher in publishers.values():   # let reliable readers get the last ones
-                    publisher.wait_for_all_acked(Duration(seconds=ACK_TIMEOUT_S))
+                if not stop.is_set():
+                    for publisher in publishers.values():   # let reliable readers get the last ones
+                        publisher.wait_for_all_acked(Duration(seconds=ACK_TIMEOUT_S))
             finally:
-                node.destroy_node()
+                destroy_and_shutdown([node], context, hard_stop_s)
         stats.seconds = time.monotonic() - started
     return stats
 

@@ -8,7 +8,11 @@ that, else reliable). Message definitions embedded in the bag come from the buil
 files (``share/<pkg>/msg``); a type found in neither is not recorded (one warning).
 
 Recording stops after ``duration_s``, when ``stop`` is set, or on SIGINT / SIGTERM; the bag is
-always finished properly. Score a recorded node run with ``siam-track bag score``.
+always finished properly. Teardown order (see ``spinning``): the loop stops spinning, the
+subscriptions go (no callback after that), the bag is closed — complete on disk before any DDS
+teardown — and only then is the node destroyed and the context shut down, all in the thread that
+created them. ``hard_stop_s`` (the CLI: ``STOP_BUDGET_S``) bounds that DDS teardown even if it
+blocks in C holding the GIL. Score a recorded node run with ``siam-track bag score``.
 """
 from __future__ import annotations
 
@@ -26,9 +30,10 @@ from rosbags.typesys import get_types_from_msg
 from rosbags.typesys.store import Typestore
 
 from ..core.errors import InvalidInputError
-from .bag_graph import message_type, ros_context, stop_on_signals, subscription_qos
+from .bag_graph import message_type, stop_on_signals, subscription_qos
 from .bag_io import BagWriter, print_warning
 from .bag_types import make_typestore, typestore_for
+from .spinning import destroy_and_shutdown
 
 
 @dataclass
@@ -80,9 +85,11 @@ def record_bag(topics: SequenceType[str], out: os.PathLike, duration_s: Optional
                storage: str = "mcap", force: bool = False, stop: Optional[threading.Event] = None,
                node_name: str = "siam_bag_recorder", warn: Callable[[str], None] = print_warning,
                on_ready: Optional[Callable[[], None]] = None,
-               on_message: Optional[Callable[[str], None]] = None) -> RecordStats:
+               on_message: Optional[Callable[[str], None]] = None,
+               hard_stop_s: Optional[float] = None) -> RecordStats:
     """Record ``topics`` into a new bag at ``out`` (see the module doc). ``on_ready()`` is
-    called once every topic is subscribed, ``on_message(topic)`` after each message written."""
+    called once every topic is subscribed, ``on_message(topic)`` after each message written.
+    Call it from the thread that should own the ROS node (it spins in this thread)."""
     topics = [t if t.startswith("/") else "/" + t for t in topics]
     if not topics:
         raise InvalidInputError("give at least one topic to record")
@@ -92,57 +99,90 @@ def record_bag(topics: SequenceType[str], out: os.PathLike, duration_s: Optional
     stats = RecordStats(Path(out))
     started = time.monotonic()
     writer = BagWriter(out, storage, force=force)
-    with ros_context() as context, stop_on_signals(stop):
-        node = rclpy.create_node(node_name, context=context)
-        executor = SingleThreadedExecutor(context=context)
-        executor.add_node(node)
-        writer.open()
-        subscriptions: Dict[str, object] = {}
-        refused = set()
-        ready_sent = False
+    subscriptions: Dict[str, object] = {}
+    refused = set()
+    context = rclpy.Context()
+    rclpy.init(context=context)
+    node = executor = None
+    with stop_on_signals(stop):
         try:
-            def make_callback(topic: str):
-                def callback(data: bytes) -> None:
-                    writer.write_raw(topic, time.time_ns(), data)
-                    stats.written[topic] = stats.written.get(topic, 0) + 1
-                    if on_message is not None:
-                        on_message(topic)
-                return callback
-
-            while not stop.is_set():
-                if duration_s is not None and time.monotonic() - started >= duration_s:
-                    break
-                if len(subscriptions) + len(refused) < len(topics):
-                    graph = dict(node.get_topic_names_and_types())
-                    for topic in topics:
-                        if topic in subscriptions or topic in refused or topic not in graph:
-                            continue
-                        typename = graph[topic][0]
-                        try:
-                            cls = message_type(typename)
-                            typestore = installed_typestore(typename)
-                        except InvalidInputError as exc:
-                            warn(f"not recording {topic}: {exc}")
-                            refused.add(topic)
-                            continue
-                        writer.add_topic(topic, typename, typestore)
-                        subscriptions[topic] = node.create_subscription(
-                            cls, topic, make_callback(topic), subscription_qos(node, topic), raw=True)
-                    if not ready_sent and len(subscriptions) + len(refused) == len(topics):
-                        ready_sent = True
-                        if on_ready is not None:
-                            on_ready()
-                executor.spin_once(timeout_sec=0.05)
+            node = rclpy.create_node(node_name, context=context)
+            executor = SingleThreadedExecutor(context=context)
+            executor.add_node(node)
+            writer.open()
+            _record_loop(node, executor, writer, topics, subscriptions, refused, stats, stop,
+                         started, duration_s, warn, on_ready, on_message)
         except BaseException:
+            stopped_at = time.monotonic()
+            _stop_receiving(node, executor, subscriptions)
             writer.abort()
+            destroy_and_shutdown([node], context, _left(hard_stop_s, stopped_at))
             raise
+        stopped_at = time.monotonic()
+        _stop_receiving(node, executor, subscriptions)
+        try:
+            writer.close()                   # the bag is complete before any DDS teardown
         finally:
-            executor.shutdown()
-            node.destroy_node()
-        writer.close()
+            destroy_and_shutdown([node], context, _left(hard_stop_s, stopped_at))
     stats.missing = [t for t in topics if t not in stats.written and t not in refused]
     for topic in stats.missing:
         warn(f"{topic}: no message received" if topic in subscriptions
              else f"{topic}: never appeared in the graph; not recorded")
     stats.seconds = time.monotonic() - started
     return stats
+
+
+def _left(budget_s: Optional[float], since: float) -> Optional[float]:
+    """What is left of a stop budget started at ``since`` (at least 0.5 s for the teardown)."""
+    return None if budget_s is None else max(0.5, budget_s - (time.monotonic() - since))
+
+
+def _stop_receiving(node, executor, subscriptions: Dict[str, object]) -> None:
+    """This thread was the only spinner: shut the executor down, drop the subscriptions."""
+    if executor is not None:
+        executor.shutdown(timeout_sec=0)
+    if node is not None:
+        for subscription in subscriptions.values():
+            node.destroy_subscription(subscription)
+
+
+def _record_loop(node, executor, writer: BagWriter, topics: List[str],
+                 subscriptions: Dict[str, object], refused: set, stats: RecordStats,
+                 stop: threading.Event, started: float, duration_s: Optional[float],
+                 warn: Callable[[str], None], on_ready: Optional[Callable[[], None]],
+                 on_message: Optional[Callable[[str], None]]) -> None:
+    """Subscribe each topic once it appears; spin until stopped or ``duration_s`` is over."""
+    ready_sent = False
+
+    def make_callback(topic: str):
+        def callback(data: bytes) -> None:
+            writer.write_raw(topic, time.time_ns(), data)
+            stats.written[topic] = stats.written.get(topic, 0) + 1
+            if on_message is not None:
+                on_message(topic)
+        return callback
+
+    while not stop.is_set():
+        if duration_s is not None and time.monotonic() - started >= duration_s:
+            break
+        if len(subscriptions) + len(refused) < len(topics):
+            graph = dict(node.get_topic_names_and_types())
+            for topic in topics:
+                if topic in subscriptions or topic in refused or topic not in graph:
+                    continue
+                typename = graph[topic][0]
+                try:
+                    cls = message_type(typename)
+                    typestore = installed_typestore(typename)
+                except InvalidInputError as exc:
+                    warn(f"not recording {topic}: {exc}")
+                    refused.add(topic)
+                    continue
+                writer.add_topic(topic, typename, typestore)
+                subscriptions[topic] = node.create_subscription(
+                    cls, topic, make_callback(topic), subscription_qos(node, topic), raw=True)
+            if not ready_sent and len(subscriptions) + len(refused) == len(topics):
+                ready_sent = True
+                if on_ready is not None:
+                    on_ready()
+        executor.spin_once(timeout_sec=0.05)

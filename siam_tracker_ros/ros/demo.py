@@ -38,6 +38,7 @@ from ..data.synthetic import generate_sequence
 from . import detection_conversion, node_process
 from .overlay import draw_result
 from .sequence_player import PlaySchedule, SequencePlayer, demo_spec
+from .spinning import BackgroundSpinner, destroy_and_shutdown
 
 VISION_MSGS_TYPES = ("Point2D", "Pose2D", "BoundingBox2D", "ObjectHypothesis",
                      "ObjectHypothesisWithPose", "Detection2D", "Detection2DArray")
@@ -177,8 +178,7 @@ def main(argv: Optional[SequenceType[str]] = None) -> int:
     recorder = BagRecorder(player, args.namespace, bag_dir)
     executor = SingleThreadedExecutor()
     executor.add_node(player)
-    spin = threading.Thread(target=executor.spin, daemon=True)
-    spin.start()
+    spinner = BackgroundSpinner(executor, name="demo-spin").start()
     node_code = None
     try:
         deadline = time.monotonic() + args.ready_timeout_s
@@ -194,10 +194,9 @@ def main(argv: Optional[SequenceType[str]] = None) -> int:
         time.sleep(1.0)
     finally:
         node_code = node_process.stop_node(node_proc)
-        executor.shutdown(timeout_sec=5.0)
+        spinner.stop()                      # join the spinning thread before destroying anything
         recorder.close()
-        player.destroy_node()
-        rclpy.try_shutdown()
+        destroy_and_shutdown([player], rclpy.get_default_context())
 
     summary = summarise(sequence, record, recorder, init_after, play_s)
     summary["node_exit_code"] = node_code

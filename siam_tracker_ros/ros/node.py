@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+import signal
 import sys
 import threading
 import time
@@ -53,6 +54,8 @@ from .diagnostics import HealthSnapshot, diagnostics_message
 from .overlay import box_mask, draw_result
 from .params import (NodeSettings, apply_changes, declare_node_parameters,
                      declare_tracker_parameters, settings_of)
+from .spinning import (STOP_BUDGET_S, exit_now, hard_exit_after,  # noqa: F401
+                       shutdown_executor)
 from .tracker_loading import (apply_tracker_settings, free_device_memory, gpu_memory_mib,
                               load_tracker, long_term_settings, resolved_device)
 
@@ -675,20 +678,25 @@ class TrackerNode(Node):
         self._diag_pub.publish(diagnostics_message(self.health(), header, self.get_name()))
 
 
-def shutdown_executor(executor: MultiThreadedExecutor, timeout_s: float = 10.0) -> None:
-    """Shut ``executor`` down once nothing spins it any more: first wait for the callbacks still
-    running in its thread pool, then shut it down. (rclpy's Executor.shutdown neither waits for
-    them — Jazzy skips the wait once ``_is_shutdown`` is set — nor keeps its guard condition
-    alive for them, which prints "exception was never retrieved: cannot use Destroyable".)"""
-    pool = getattr(executor, "_executor", None)      # MultiThreadedExecutor's ThreadPoolExecutor
-    if pool is not None:
-        pool.shutdown(wait=True)
-    executor.shutdown(timeout_sec=timeout_s)
-
-
-def main(args: Optional[Sequence[str]] = None) -> int:
+def main(args: Optional[Sequence[str]] = None, exit_fast: bool = True) -> int:
     """Entry point of ``siam_tracker_node``: exit 0 on Ctrl-C / SIGTERM, 1 (one fatal line) when
-    the model, checkpoint or parameters are unusable."""
+    the model, checkpoint or parameters are unusable. Stopping takes at most ``STOP_BUDGET_S``:
+    spin ends, the worker and running callbacks finish, the executor shuts down, then the node is
+    destroyed and the context shut down in this thread (order: see ``spinning``); a teardown
+    still blocked after that ends the process (exit 1, every thread's stack on stderr).
+    ``exit_fast``: once the node is down (or never came up), run the atexit handlers, flush and
+    end the process at once (interpreter finalisation — torch, DDS statics — takes 1-2 s and
+    nothing is left to clean); pass False to call it in-process."""
+    code = _run(args)
+    if exit_fast:
+        exit_now(code)
+    return code
+
+
+def _run(args: Optional[Sequence[str]]) -> int:
+    # SIGTERM raises KeyboardInterrupt like SIGINT (rclpy's handler chains to this one), so a
+    # stop also interrupts a model still loading instead of waiting for it.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     rclpy.init(args=args)
     logger = rclpy.logging.get_logger(NODE_NAME)
     try:
@@ -710,10 +718,11 @@ def main(args: Optional[Sequence[str]] = None) -> int:
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
-        node.close()
-        shutdown_executor(executor)
-        node.destroy_node()
-        rclpy.try_shutdown()
+        with hard_exit_after(STOP_BUDGET_S):
+            node.close(timeout_s=STOP_BUDGET_S / 2)
+            shutdown_executor(executor)
+            node.destroy_node()
+            rclpy.try_shutdown()
     return 0
 
 

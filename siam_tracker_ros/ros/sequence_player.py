@@ -6,12 +6,21 @@ box drawn on an earlier frame: the player of the end-to-end test, the demo and t
 
 Stamps are the player's clock at publish time; ``--stamps-out`` records frame index → stamp (ns)
 so a recorder can match every output header to its ground truth.
+
+``--ack-timeout S`` paces by acknowledgement instead of by the clock alone: after each frame
+(outside bursts) the player waits up to S seconds for the node's ``~/status`` to echo its stamp
+(the node publishes one per processed frame). One frame in flight means none is overwritten in the
+node's depth-1 subscription, so a slow or loaded machine processes every frame instead of a third
+of them; the init box is drawn on the newest acknowledged frame at or before ``--init-frame``
+(``init_frame_used`` in the stamps file). ``--image-reliability reliable`` publishes images
+reliably (``image_transport``'s default).
 """
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable, List, Optional, Sequence as SequenceType, Tuple
@@ -26,6 +35,7 @@ from vision_msgs.msg import Detection2D
 from ..data.synthetic import SyntheticSpec, generate_sequence
 from ..data.sequence import Sequence
 from . import detection_conversion, image_conversion
+from .spinning import STOP_BUDGET_S, BackgroundSpinner, destroy_and_shutdown
 
 IMAGE_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT,
                        history=HistoryPolicy.KEEP_LAST)
@@ -43,6 +53,10 @@ class PlaySchedule:
     bursts: Tuple[Tuple[int, int, float], ...] = ()
     init_frame: int = 0
     init_after: int = 0
+    ack_timeout_s: Optional[float] = None
+
+    def in_burst(self, index: int) -> bool:
+        return any(start <= index < start + count for start, count, _ in self.bursts)
 
     def period_s(self, index: int) -> float:
         for start, count, rate in self.bursts:
@@ -58,6 +72,8 @@ class PlayRecord:
     stamps_ns: List[int] = field(default_factory=list)
     published_s: List[float] = field(default_factory=list)
     init_stamp_ns: int = 0
+    init_frame_used: int = -1
+    acked: List[int] = field(default_factory=list)
 
 
 def demo_spec(seed: int = 7, num_frames: int = 300, frame_size_wh: Tuple[int, int] = (320, 240),
@@ -74,10 +90,33 @@ def demo_spec(seed: int = 7, num_frames: int = 300, frame_size_wh: Tuple[int, in
 class SequencePlayer(Node):
     """Publishes ``image`` (best effort) and ``init_box`` (reliable) under its namespace."""
 
-    def __init__(self, namespace: str = "", node_name: str = "sequence_player", **kwargs) -> None:
+    def __init__(self, namespace: str = "", node_name: str = "sequence_player",
+                 image_qos: QoSProfile = IMAGE_QOS, **kwargs) -> None:
         super().__init__(node_name, namespace=namespace, **kwargs)
-        self.image_pub = self.create_publisher(Image, "image", IMAGE_QOS)
+        self.image_pub = self.create_publisher(Image, "image", image_qos)
         self.init_pub = self.create_publisher(Detection2D, "init_box", RELIABLE_QOS)
+        self._echoed: set = set()
+        self._echo_lock = threading.Lock()
+        self._status_sub = None
+
+    def listen_for_acks(self) -> None:
+        """Subscribe to the node's ``~/status`` (stamps it echoes); spin this node meanwhile."""
+        from siam_tracker.msg import TrackerStatus
+
+        def on_status(msg) -> None:
+            with self._echo_lock:
+                self._echoed.add(msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec)
+        self._status_sub = self.create_subscription(TrackerStatus, "siam_tracker/status",
+                                                    on_status, RELIABLE_QOS)
+
+    def wait_ack(self, stamp_ns: int, timeout_s: float) -> bool:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            with self._echo_lock:
+                if stamp_ns in self._echoed:
+                    return True
+            time.sleep(0.002)
+        return False
 
     def wait_for_tracker(self, timeout_s: float = 60.0) -> bool:
         """Block until the node's image and init_box subscriptions are matched (the node creates
@@ -109,15 +148,24 @@ class SequencePlayer(Node):
             record.published_s.append(time.monotonic())
             if on_frame is not None:
                 on_frame(index, msg.header)
+            if schedule.ack_timeout_s is not None and not schedule.in_burst(index) and \
+                    self.wait_ack(stamp.nanoseconds, schedule.ack_timeout_s):
+                record.acked.append(index)
             if index == schedule.init_after:
-                box = sequence.boxes_xywh[schedule.init_frame]
+                init_frame = schedule.init_frame
+                if schedule.ack_timeout_s is not None:   # a frame the node is known to hold
+                    init_frame = max([i for i in record.acked if i <= init_frame],
+                                     default=init_frame)
+                box = sequence.boxes_xywh[init_frame]
                 header = Header(frame_id=frame_id)
                 header.stamp.sec, header.stamp.nanosec = divmod(
-                    record.stamps_ns[schedule.init_frame], 1_000_000_000)
-                record.init_stamp_ns = record.stamps_ns[schedule.init_frame]
+                    record.stamps_ns[init_frame], 1_000_000_000)
+                record.init_stamp_ns = record.stamps_ns[init_frame]
+                record.init_frame_used = init_frame
                 self.init_pub.publish(detection_conversion.box_xywh_to_detection(
                     tuple(float(v) for v in box), header))
-            next_s += schedule.period_s(index)
+            next_s = max(next_s + schedule.period_s(index), time.monotonic()) \
+                if schedule.ack_timeout_s is not None else next_s + schedule.period_s(index)
         return record
 
 
@@ -144,6 +192,10 @@ def parse_args(argv: Optional[SequenceType[str]] = None) -> argparse.Namespace:
     parser.add_argument("--init-after", type=int, default=15, help="send the box after this frame")
     parser.add_argument("--wait-s", type=float, default=60.0, help="max wait for the tracker")
     parser.add_argument("--stamps-out", default="", help="write frame stamps (JSON) here")
+    parser.add_argument("--ack-timeout", type=float, default=None,
+                        help="pace by the node's ~/status echo, waiting up to S s per frame")
+    parser.add_argument("--image-reliability", choices=("best_effort", "reliable"),
+                        default="best_effort", help="QoS reliability of the image publisher")
     return parser.parse_args(argv)
 
 
@@ -154,9 +206,18 @@ def main(argv: Optional[SequenceType[str]] = None) -> int:
                      tuple((int(s), int(n)) for s, n in _pairs(args.out_of_view, 2)))
     schedule = PlaySchedule(args.rate, tuple((int(s), int(n), r) for s, n, r in
                                              _pairs(args.burst, 3)),
-                            args.init_frame, args.init_after)
+                            args.init_frame, args.init_after, args.ack_timeout)
     rclpy.init(args=argv)
-    player = SequencePlayer(args.namespace)
+    image_qos = RELIABLE_QOS if args.image_reliability == "reliable" else IMAGE_QOS
+    player = SequencePlayer(args.namespace, image_qos=image_qos)
+    spinner = None
+    if args.ack_timeout is not None:
+        from rclpy.executors import SingleThreadedExecutor
+
+        player.listen_for_acks()
+        executor = SingleThreadedExecutor()
+        executor.add_node(player)
+        spinner = BackgroundSpinner(executor, name="player-acks").start()
     try:
         if not player.wait_for_tracker(args.wait_s):
             player.get_logger().error(f"no tracker subscribed to {player.image_pub.topic_name} "
@@ -166,13 +227,15 @@ def main(argv: Optional[SequenceType[str]] = None) -> int:
         if args.stamps_out:
             with open(args.stamps_out, "w", encoding="utf-8") as handle:
                 json.dump({"stamps_ns": record.stamps_ns, "init_stamp_ns": record.init_stamp_ns,
+                           "init_frame_used": record.init_frame_used, "acked": record.acked,
                            "published_s": record.published_s}, handle)
         return 0
     except KeyboardInterrupt:
         return 130
-    finally:
-        player.destroy_node()
-        rclpy.try_shutdown()
+    finally:               # stop the spinning thread first, then destroy the player here
+        if spinner is not None:
+            spinner.stop()
+        destroy_and_shutdown([player], rclpy.get_default_context(), STOP_BUDGET_S)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import pytest
 
+from siam_tracker_ros.ros.spinning import BackgroundSpinner, destroy_and_shutdown
+
 _test_counter = itertools.count()
 
 
@@ -163,6 +165,10 @@ class NodeHarness:
         from siam_tracker_ros.ros.node import TrackerNode
 
         self.domain_id, self.namespace, _ = isolated_ros_env(tmp_path)
+        # Players here wait for each frame's echo (FramePlayer), so on a slow machine the stamps
+        # of the frames between an init frame and its init request can span more than the
+        # default 2 s: keep 10 s unless a test sets it.
+        overrides = {"frame_buffer_s": 10.0, **(overrides or {})}
         self.context = rclpy.Context()
         rclpy.init(context=self.context, domain_id=self.domain_id)
         params = [Parameter(k, value=v) for k, v in (overrides or {}).items()]
@@ -196,20 +202,13 @@ class NodeHarness:
         self.executor = MultiThreadedExecutor(num_threads=4, context=self.context)
         self.executor.add_node(self.node)
         self.executor.add_node(self.probe)
-        self._spinning = threading.Event()
-        self._spinning.set()
-        self._thread = threading.Thread(target=self._spin, daemon=True)
-        self._thread.start()
+        self.spinner = BackgroundSpinner(self.executor, name="harness-spin").start()
         raw = (overrides or {}).get("image_transport", "raw") == "raw"
         ready = wait_until(lambda: (not raw or self.image_pub.get_subscription_count() > 0) and all(
             s.get_publisher_count() > 0 for s in self._subs) and all(
             c.service_is_ready() for c in (self.reset_client, self.enable_client,
                                            self.init_client, self.param_client)), 20.0)
         assert ready, "node and probe did not discover each other within 20 s"
-
-    def _spin(self) -> None:
-        while self._spinning.is_set() and self.context.ok():
-            self.executor.spin_once(timeout_sec=0.05)
 
     # -------------------------------------------------------------- helpers
     def call(self, client, request, timeout_s: float = 10.0):
@@ -228,6 +227,15 @@ class NodeHarness:
     def publish(self, msg) -> None:
         self.image_pub.publish(msg)
 
+    def publish_acked(self, msg, publisher=None, timeout_s: float = 5.0) -> bool:
+        """Publish an image and wait until ``~/status`` echoes its stamp (the node processed it),
+        so the next one cannot overwrite it in the depth-1 subscription."""
+        stamp = stamp_ns(msg.header.stamp)
+        count = max(0, len(self.rec.get("status")) - 5)
+        (publisher or self.image_pub).publish(msg)
+        return bool(wait_until(lambda: any(stamp_ns(m.header.stamp) == stamp
+                                           for m in self.rec.get("status")[count:]), timeout_s))
+
     def statuses_after(self, count: int) -> List[Any]:
         return self.rec.get("status")[count:]
 
@@ -242,27 +250,32 @@ class NodeHarness:
         return wait_until(find, timeout_s)
 
     def close(self) -> None:
-        import rclpy
-
-        from siam_tracker_ros.ros.node import shutdown_executor
-
+        """Stop in the order rclpy needs (siam_tracker_ros.ros.spinning): the node's worker, the
+        spinning thread (joined), running callbacks, the executor; then destroy the nodes here, in
+        the thread that created them, and shut the context down."""
         self.node.close()
-        self._spinning.clear()
-        self._thread.join(timeout=5.0)         # no new callbacks after this
-        shutdown_executor(self.executor, 5.0)  # let the running ones finish, then shut down
-        self.node.destroy_node()
-        self.probe.destroy_node()
-        rclpy.try_shutdown(context=self.context)
+        stopped = self.spinner.stop(timeout_s=10.0)
+        assert stopped, "the harness's spinning thread did not stop within 10 s"
+        destroy_and_shutdown([self.node, self.probe], self.context)
 
 
 class FramePlayer:
     """Publishes frames of a synthetic sequence through a NodeHarness on a background thread at
-    ``rate_hz``, stamped with the wall clock at publish time (``stamps_ns[i]`` of frame i)."""
+    most at ``rate_hz``, stamped with the wall clock at publish time (``stamps_ns[i]`` of frame i).
 
-    def __init__(self, harness: NodeHarness, sequence, rate_hz: float = 30.0) -> None:
+    Paced by acknowledgement (``ack_timeout_s``, default 2 s; None: by the clock only): the next
+    frame goes out once the node's ``~/status`` echoes this one's stamp (it does for every frame
+    it processes) or the timeout passes. One frame in flight: the depth-1 image subscription never
+    overwrites a frame, so every frame reaches the node's buffer and is processed however slow the
+    machine is — which frame a test draws an init box on cannot depend on scheduling luck."""
+
+    def __init__(self, harness: NodeHarness, sequence, rate_hz: float = 30.0,
+                 ack_timeout_s: Optional[float] = 2.0) -> None:
         self.harness, self.sequence = harness, sequence
         self.period_s = 1.0 / rate_hz
+        self.ack_timeout_s = ack_timeout_s
         self.stamps_ns: List[int] = []
+        self.acked = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -276,8 +289,16 @@ class FramePlayer:
         except ValueError:
             return None
 
+    def _echoed(self, stamp: int, seen: List[int]) -> bool:
+        statuses = self.harness.rec.get("status")
+        found = any(stamp_ns(m.header.stamp) == stamp for m in statuses[seen[0]:])
+        if found:
+            seen[0] = max(0, len(statuses) - 5)
+        return found
+
     def _run(self) -> None:
         next_s = time.monotonic()
+        seen = [0]
         for index in range(len(self.sequence)):
             if self._stop.is_set():
                 return
@@ -288,7 +309,14 @@ class FramePlayer:
             now_ns = time.time_ns()
             self.harness.publish(raw_image(frame, now_ns))
             self.stamps_ns.append(now_ns)
-            next_s += self.period_s
+            if self.ack_timeout_s is not None:
+                deadline = time.monotonic() + self.ack_timeout_s
+                while not self._stop.is_set() and time.monotonic() < deadline:
+                    if self._echoed(now_ns, seen):
+                        self.acked += 1
+                        break
+                    time.sleep(0.005)
+            next_s = max(next_s + self.period_s, time.monotonic())
 
     def start(self) -> "FramePlayer":
         self._thread.start()
