@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -72,3 +73,15 @@ def stop_launch(proc: subprocess.Popen, timeout_s: float = 30.0) -> int:
                 except subprocess.TimeoutExpired:
                     continue
     return int(proc.returncode)
+
+
+def node_exit_code(launch_output: str) -> Optional[int]:
+    """The node's exit code from launch's own report in its output ("process has finished
+    cleanly" = 0, "process has died [pid N, exit code C, ...]" = C), None when it has none.
+    (``ros2 launch`` itself exits 0 whatever its processes returned.)"""
+    died = re.findall(r"\[siam_tracker_node-\d+\]: process has died \[pid \d+, exit code (-?\d+)",
+                      launch_output)
+    if died:
+        return int(died[-1])
+    return 0 if re.search(r"\[siam_tracker_node-\d+\]: process has finished cleanly",
+                          launch_output) else None
