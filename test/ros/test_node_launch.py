@@ -46,6 +46,8 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__fi
 LAUNCH_FILE = os.path.join(REPO_ROOT, "launch", "track.launch.py")
 READY_TIMEOUT_S = 120.0      # model load on a very busy machine
 FRAME_ACK_TIMEOUT_S = 10.0   # one frame through the node
+FRAME_ATTEMPTS = 3           # a frame is re-sent (new stamp) when the node never acknowledged it
+SIGTERM_TIMEOUT_S = 60
 INIT_FRAME, TRACKED_FRAMES = 2, 10
 SIM_BASE_NS = 1_000 * 1_000_000_000
 SIM_PERIOD_NS = 100_000_000
@@ -99,7 +101,11 @@ def generate_test_description(case_name):
     os.environ.pop("ROS_LOCALHOST_ONLY", None)
     include = launch.actions.IncludeLaunchDescription(
         PythonLaunchDescriptionSource(LAUNCH_FILE), launch_arguments=case.arguments.items())
-    return launch.LaunchDescription([include, launch_testing.actions.ReadyToTest()]), {"case": case}
+    # launch escalates to SIGTERM when a process is not gone 5 s after SIGINT; on a saturated
+    # machine a clean shutdown can take longer, and the exit code is what this test checks.
+    grace = launch.actions.SetLaunchConfiguration("sigterm_timeout", str(SIGTERM_TIMEOUT_S))
+    return (launch.LaunchDescription([grace, include, launch_testing.actions.ReadyToTest()]),
+            {"case": case})
 
 
 class Probe:
@@ -196,21 +202,25 @@ class TestTrackerFromLaunchFile(unittest.TestCase):
         try:
             self.assertTrue(probe.wait(probe.connected, 60.0),
                             f"the probe did not match the node's endpoints ({case.name})")
-            stamps: List[int] = []
+            index_of: Dict[int, int] = {}    # stamp -> frame index
             acknowledged: Dict[int, object] = {}
             for index in range(len(sequence)):
-                stamp_ns = (SIM_BASE_NS + index * SIM_PERIOD_NS) if case.sim_time else time.time_ns()
-                stamps.append(stamp_ns)
-                probe.publish_frame(sequence.frames[index], stamp_ns)
-                if probe.wait(lambda: probe.status_of(stamp_ns), FRAME_ACK_TIMEOUT_S):
-                    acknowledged[index] = probe.status_of(stamp_ns)
+                # A frame can be lost (best-effort image QoS) or dropped as stale (older than
+                # max_image_age_s when the machine is saturated): then it goes again, re-stamped.
+                for _ in range(FRAME_ATTEMPTS):
+                    stamp_ns = (SIM_BASE_NS + len(index_of) * SIM_PERIOD_NS) if case.sim_time \
+                        else time.time_ns()
+                    index_of[stamp_ns] = index
+                    probe.publish_frame(sequence.frames[index], stamp_ns)
+                    if probe.wait(lambda: probe.status_of(stamp_ns), FRAME_ACK_TIMEOUT_S):
+                        acknowledged[index] = probe.status_of(stamp_ns)
+                        break
                 if index == INIT_FRAME:
                     self.assertIn(index, acknowledged, "the node did not process the init frame")
                     probe.init_pub.publish(detection(sequence.boxes_xywh[index], stamp_ns))
                     self.assertTrue(probe.wait(lambda: any(s.target_id for s in probe.status), 30.0),
                                     "no status acknowledged the init box")
             # detections of the frames after the init frame, matched by stamp
-            index_of = {s: i for i, s in enumerate(stamps)}
             probe.wait(lambda: len(probe.detections) >= TRACKED_FRAMES, 5.0)
             tracked = [(index_of[d.header.stamp.sec * 1_000_000_000 + d.header.stamp.nanosec], d)
                        for d in probe.detections]
@@ -227,7 +237,7 @@ class TestTrackerFromLaunchFile(unittest.TestCase):
             self.assertGreaterEqual(last.frames_processed, len(acknowledged))
             if case.sim_time:
                 # the node's clock is /clock: its diagnostics are stamped in sim time
-                end_ns = stamps[-1]
+                end_ns = max(index_of)
                 for tick in range(1, 50):
                     probe.clock_pub.publish(probe._clock_cls(clock=stamp_of(end_ns + tick * SIM_PERIOD_NS)))
                     if probe.wait(lambda: probe.diagnostics, 0.1):
