@@ -27,14 +27,16 @@ def launch_unavailable_reason(env: Optional[Mapping[str, str]] = None) -> str:
     for prefix in env.get("AMENT_PREFIX_PATH", "").split(os.pathsep):
         if prefix and os.path.isfile(os.path.join(prefix, "share", PACKAGE, "launch", LAUNCH_FILE)):
             return ""
-    return f"{PACKAGE}/launch/{LAUNCH_FILE} is not on AMENT_PREFIX_PATH (source scripts/activate_env.sh)"
+    return (f"{PACKAGE}/launch/{LAUNCH_FILE} is not on AMENT_PREFIX_PATH "
+            f"(source scripts/activate_env.sh)")
 
 
 def launch_command(arguments: Mapping[str, str] = {}) -> List[str]:
     return ["ros2", "launch", PACKAGE, LAUNCH_FILE] + [f"{k}:={v}" for k, v in arguments.items()]
 
 
-def _default_sigint() -> None:
+def sigint_and_own_session() -> None:
+    """``preexec_fn`` of a ``ros2 launch`` child (see the comment)."""
     # A child of a non-interactive shell's background job inherits SIGINT ignored; launch must
     # see Ctrl-C to shut its node down cleanly. Own session: stop_launch can end the whole tree.
     signal.signal(signal.SIGINT, signal.SIG_DFL)
@@ -50,7 +52,7 @@ def start_launch(arguments: Mapping[str, str], log: IO, env: Optional[Mapping[st
     env.setdefault("PYTHONUNBUFFERED", "1")
     return subprocess.Popen(launch_command(arguments), env=env, stdout=log,
                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=cwd,
-                            preexec_fn=_default_sigint)
+                            preexec_fn=sigint_and_own_session)
 
 
 def stop_launch(proc: subprocess.Popen, timeout_s: float = 30.0) -> int:

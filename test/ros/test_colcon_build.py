@@ -79,9 +79,10 @@ def test_install_layout(workspace):
     _, install = workspace
     prefix = install / "siam_tracker"
     share = prefix / "share" / "siam_tracker"
-    assert (install / "setup.bash").is_file() and (prefix / "share" / "siam_tracker" / "local_setup.bash").is_file()
-    assert (prefix / "share" / "ament_index" / "resource_index" / "packages" / "siam_tracker").is_file()
-    index = (prefix / "share" / "ament_index" / "resource_index" / "rosidl_interfaces" / "siam_tracker")
+    resources = prefix / "share" / "ament_index" / "resource_index"
+    assert (install / "setup.bash").is_file() and (share / "local_setup.bash").is_file()
+    assert (resources / "packages" / "siam_tracker").is_file()
+    index = resources / "rosidl_interfaces" / "siam_tracker"
     assert {"msg/TrackerStatus.msg", "srv/InitTarget.srv"} <= set(index.read_text().split())
     node = prefix / "lib" / "siam_tracker" / "siam_tracker_node"
     assert node.is_file() and os.access(node, os.X_OK)
@@ -118,7 +119,8 @@ def test_default_model_builds_from_the_installed_share_files(workspace):
     """The bundled default tracker (config/trackers/siamrpn_slim.yaml with its models/ weights,
     paths relative to the YAML) from the install space's copy."""
     _, install = workspace
-    config = install / "siam_tracker" / "share" / "siam_tracker" / "config" / "trackers" / "siamrpn_slim.yaml"
+    share = install / "siam_tracker" / "share" / "siam_tracker"
+    config = share / "config" / "trackers" / "siamrpn_slim.yaml"
     script = ("python -c 'import sys; from siam_tracker_ros.core.factory import build_tracker; "
               "print(type(build_tracker(config=sys.argv[1])).__name__)' " + str(config))
     result = in_install_space(install, script, timeout_s=300.0)
@@ -134,24 +136,23 @@ def test_ros2_launch_from_the_install_space(workspace, tmp_path):
     prefix = install / "siam_tracker"
     _, namespace, env = isolated_ros_env(tmp_path)
     log_path = tmp_path / "launch.log"
-    script = (f"trap - INT; exec ros2 launch siam_tracker track.launch.py namespace:={namespace}")
+    command = " ".join(launch_process.launch_command({"namespace": namespace}))
     env.pop("PYTHONPATH", None)
     env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
-    import signal
     with open(log_path, "w") as log:
-        proc = subprocess.Popen(["bash", "-c", f"source {install}/setup.bash && {script}"],
+        proc = subprocess.Popen(["bash", "-c", f"source {install}/setup.bash && exec {command}"],
                                 env=env, stdout=log, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, cwd=tmp_path,
-                                preexec_fn=lambda: (signal.signal(signal.SIGINT, signal.SIG_DFL),
-                                                    os.setsid()))
+                                preexec_fn=launch_process.sigint_and_own_session)
         node_cmdline = []
         try:
-            assert wait_until(lambda: "ready: model" in log_path.read_text() or proc.poll() is not None,
-                              READY_TIMEOUT_S, 0.2), "no ready line:\n" + log_path.read_text()[-3000:]
+            assert wait_until(lambda: "ready: model" in log_path.read_text()
+                              or proc.poll() is not None, READY_TIMEOUT_S, 0.2), \
+                "no ready line:\n" + log_path.read_text()[-3000:]
             assert proc.poll() is None, "ros2 launch exited:\n" + log_path.read_text()[-3000:]
             import psutil
-            children = psutil.Process(proc.pid).children(recursive=True)
-            node_cmdline = [c.cmdline() for c in children if any("siam_tracker_node" in a for a in c.cmdline())]
+            node_cmdline = [c.cmdline() for c in psutil.Process(proc.pid).children(recursive=True)
+                            if any("siam_tracker_node" in arg for arg in c.cmdline())]
         finally:
             code = launch_process.stop_launch(proc)
     text = log_path.read_text()
