@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make demo`: replay a seeded synthetic clip through the real node over DDS (default model);
+# `make demo`: replay a seeded synthetic clip through the real node over DDS (default model),
+# started with `ros2 launch siam_tracker track.launch.py` where the launch stack is installed;
 # writes out/demo/{tracking.mp4, outputs_bag/ (rosbag2 mcap), node.log, summary.json}.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -9,6 +9,7 @@
 #   wheels  otherwise: ROS 2 Jazzy from PyPI wheels (requirements-ros.txt) into the venv, then
 #           vision_msgs (ros_env/vision_msgs, dev/CI only) and this package's interfaces built
 #           with rosidl into the venv prefix.
+# Wheels mode also gets the launch stack and colcon (scripts/setup_launch_stack.sh).
 # Either way the package's share/ files are installed (symlinks to this tree) so ament_index
 # finds `siam_tracker`, and $VENV/siam_ros_env.sh is written (sourced by scripts/activate_env.sh).
 # The siam_tracker_ros library itself stays the pip editable install (never a stale copy).
@@ -209,6 +210,12 @@ case ":\${AMENT_PREFIX_PATH:-}:" in *":$VENV:"*) ;; *) export AMENT_PREFIX_PATH=
 case ":\${LD_LIBRARY_PATH:-}:" in *":$VENV/lib:"*) ;; *) export LD_LIBRARY_PATH="$VENV/lib\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}" ;; esac
 case ":\${PYTHONPATH:-}:" in *":$VENV/$PY_INSTALL_REL:"*) ;; *) export PYTHONPATH="$VENV/$PY_INSTALL_REL\${PYTHONPATH:+:\$PYTHONPATH}" ;; esac
 EOF
+fi
+
+# ---------------------------------------------------------------- launch stack + colcon
+# Wheels mode only: a sourced ROS 2 brings its own launch, ros2 CLI and (usually) colcon.
+if [ "$MODE" = wheels ]; then
+  bash scripts/setup_launch_stack.sh "$VENV"
 fi
 
 # ---------------------------------------------------------------- check

@@ -1,6 +1,8 @@
 """``make demo``: replay a seeded synthetic clip through the real node over DDS.
 
-The node runs as its own process (installed executable + config/tracker.yaml, default model).
+The node runs as its own process, started the way users start it, ``ros2 launch siam_tracker
+track.launch.py`` (installed executable + config/tracker.yaml, default model), or, where the launch
+stack is not installed, the installed executable with the same params file.
 This process plays the clip at camera rate with an init box drawn on an earlier frame, records
 the node's outputs to a rosbag2 (mcap, via ``rosbags``), writes an annotated video and prints
 mean IoU, throughput and latency. Outputs go to ``--out`` (default out/demo/):
@@ -35,7 +37,7 @@ from siam_tracker.msg import TrackerStatus
 
 from ..core.types import TrackResult, TrackState
 from ..data.synthetic import generate_sequence
-from . import detection_conversion, node_process
+from . import detection_conversion, launch_process, node_process
 from .overlay import draw_result
 from .sequence_player import PlaySchedule, SequencePlayer, demo_spec
 from .spinning import BackgroundSpinner, destroy_and_shutdown
@@ -152,6 +154,9 @@ def parse_args(argv: Optional[SequenceType[str]] = None) -> argparse.Namespace:
     parser.add_argument("--frames", type=int, default=300)
     parser.add_argument("--rate", type=float, default=30.0)
     parser.add_argument("--ready-timeout-s", type=float, default=120.0)
+    parser.add_argument("--launch", choices=("auto", "yes", "no"), default="auto",
+                        help="start the node with `ros2 launch siam_tracker track.launch.py` "
+                             "(auto: when the launch stack is installed)")
     return parser.parse_args(argv)
 
 
@@ -171,8 +176,21 @@ def main(argv: Optional[SequenceType[str]] = None) -> int:
           f"{init_frame}, sent after frame {init_after}", flush=True)
 
     log_path = os.path.join(args.out, "node.log")
+    reason = "--launch no" if args.launch == "no" else launch_process.launch_unavailable_reason()
+    if reason and args.launch == "yes":
+        print(f"siam_tracker demo: cannot use ros2 launch: {reason}", file=sys.stderr)
+        return 2
+    launch_args = {"namespace": args.namespace}
     with open(log_path, "w") as log:
-        node_proc = node_process.start_node(args.namespace, log)
+        if reason:
+            node_proc = node_process.start_node(args.namespace, log)
+            started_with = f"{' '.join(node_process.node_command(args.namespace))} ({reason})"
+        else:
+            env = dict(os.environ)
+            env.setdefault("RCUTILS_COLORIZED_OUTPUT", "0")  # node.log without colour codes
+            node_proc = launch_process.start_launch(launch_args, log, env, cwd=node_process.REPO_ROOT)
+            started_with = " ".join(launch_process.launch_command(launch_args))
+    print(f"node: {started_with}", flush=True)
     rclpy.init()
     player = SequencePlayer(args.namespace, node_name="demo_player")
     recorder = BagRecorder(player, args.namespace, bag_dir)
@@ -193,13 +211,20 @@ def main(argv: Optional[SequenceType[str]] = None) -> int:
         play_s = time.monotonic() - started
         time.sleep(1.0)
     finally:
-        node_code = node_process.stop_node(node_proc)
+        if reason:
+            node_code = node_process.stop_node(node_proc)
+        else:
+            launch_code = launch_process.stop_launch(node_proc)
+            with open(log_path, encoding="utf-8", errors="replace") as handle:
+                node_code = launch_process.node_exit_code(handle.read())
+            node_code = launch_code if node_code is None or launch_code else node_code
         spinner.stop()                      # join the spinning thread before destroying anything
         recorder.close()
         destroy_and_shutdown([player], rclpy.get_default_context())
 
     summary = summarise(sequence, record, recorder, init_after, play_s)
     summary["node_exit_code"] = node_code
+    summary["node_started_with"] = started_with
     write_video(os.path.join(args.out, "tracking.mp4"), sequence, record, recorder, args.rate)
     with open(os.path.join(args.out, "summary.json"), "w", encoding="utf-8") as handle:
         json.dump(summary, handle, indent=2)
@@ -296,6 +321,8 @@ def format_summary(summary: Dict[str, Any], out_dir: str) -> str:
         f"  latency image→det.   mean {summary['latency_ms_mean']:.1f} ms, "
         f"p95 {summary['latency_ms_p95']:.1f} ms (across processes, over DDS)",
         f"  states (status msgs) {states}",
+        f"  node                 {summary.get('node_started_with', '?')}; exit status "
+        f"{summary.get('node_exit_code', '?')}",
         f"  outputs              {os.path.join(out_dir, 'tracking.mp4')}, "
         f"{os.path.join(out_dir, 'outputs_bag')} (mcap), {os.path.join(out_dir, 'node.log')}",
     ])

@@ -697,6 +697,9 @@ def _run(args: Optional[Sequence[str]]) -> int:
     # SIGTERM raises KeyboardInterrupt like SIGINT (rclpy's handler chains to this one), so a
     # stop also interrupts a model still loading instead of waiting for it.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
+    from .transport_env import apply_large_image_transport
+
+    apply_large_image_transport()       # large images over Fast DDS unless the user chose a setting
     rclpy.init(args=args)
     logger = rclpy.logging.get_logger(NODE_NAME)
     try:

@@ -55,8 +55,8 @@ def _launch_arguments_and_node():
 
 def test_launch_file_declares_the_documented_arguments():
     declared, node = _launch_arguments_and_node()
-    assert sorted(declared) == sorted(["namespace", "image_topic", "init_topic", "params_file",
-                                       "use_sim_time", "log_level"])
+    assert sorted(declared) == sorted(["namespace", "image_topic", "image_transport", "init_topic",
+                                       "params_file", "use_sim_time", "log_level"])
     assert node["package"].value == "siam_tracker"
     assert node["executable"].value == "siam_tracker_node"
     assert node["name"].value == "siam_tracker"
