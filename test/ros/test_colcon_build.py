@@ -29,6 +29,9 @@ from siam_node_harness import isolated_ros_env, wait_until  # noqa: E402
 
 pytestmark = pytest.mark.ros
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# Not part of the package: the venv, VCS data, build outputs and caches of the checkout.
+_NOT_SOURCES = (".venv", ".git", "out", "build", "install", "log", ".ros_build", "__pycache__",
+                ".pytest_cache", "*.pyc", "*.egg-info")
 BUILD_TIMEOUT_S = 600.0
 READY_TIMEOUT_S = 120.0
 PY_DIR = f"python{sys.version_info[0]}.{sys.version_info[1]}"
@@ -48,9 +51,14 @@ def workspace(tmp_path_factory):
         pytest.skip("colcon is not installed (scripts/setup_ros.sh installs it from PyPI: "
                     "requirements-colcon.txt; or apt install python3-colcon-common-extensions)")
     ws = tmp_path_factory.mktemp("colcon_ws")
+    # A user's layout: the package copied into <ws>/src. Building the checkout in place would put
+    # the dev .venv (inside the checkout on a fresh clone) under the source directory, and CMake
+    # refuses include paths (numpy's, from the venv) "prefixed in the source directory".
+    source = ws / "src" / "siam_tracker"
+    shutil.copytree(REPO_ROOT, source, symlinks=True, ignore=shutil.ignore_patterns(*_NOT_SOURCES))
     env = dict(os.environ)
     env.pop("PYTHONPATH", None)      # build as a user's shell would: no source tree on the path
-    cmd = [colcon, "--log-base", str(ws / "log"), "build", "--base-paths", str(REPO_ROOT),
+    cmd = [colcon, "--log-base", str(ws / "log"), "build", "--base-paths", str(ws / "src"),
            "--build-base", str(ws / "build"), "--install-base", str(ws / "install"),
            "--packages-select", "siam_tracker", "--event-handlers", "console_direct-"]
     started = time.monotonic()

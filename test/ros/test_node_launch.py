@@ -191,7 +191,7 @@ class Probe:
 class TestTrackerFromLaunchFile(unittest.TestCase):
 
     def test_ready_tracks_and_reports(self, proc_output, case):
-        ready = (re.compile(r"ready: model .* input image/compressed \(reliable\)")
+        ready = (re.compile(r"ready: model .* input image/compressed \(reliable[:)]")
                  if case.compressed else "ready: model")
         proc_output.assertWaitFor(ready, timeout=READY_TIMEOUT_S)
 
