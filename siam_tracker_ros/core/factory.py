@@ -1,14 +1,17 @@
 """Build a ready tracker from a config file: ours (``model:``/``tracker:``/``verifier:``/
 ``long_term:`` sections) or a PySOT experiment ``config.yaml`` (``META_ARC``/``BACKBONE``/... keys).
 
-Ours describes either the parameter-free SiamFC (``model.type: parameter_free`` + ``tracker:``)
-or a learned network in PySOT layout (``model.type: pysot``, ``model.config``: its experiment
+Ours describes either the parameter-free SiamFC (``model.type: parameter_free`` + ``tracker:``),
+a learned network in PySOT layout (``model.type: pysot``, ``model.config``: its experiment
 file, ``model.weights``: its checkpoint, both relative to the YAML file; ``--weights`` wins),
-optionally verified by appearance (``verifier:``,
+or NanoTrack (``model.type: nanotrack``, ``model.version`` 1/2/3, ``model.weights`` or the ONNX
+backend, ``tracker:`` = :class:`~siam_tracker_ros.core.nanotrack.NanoTrackConfig`), optionally
+verified by appearance (``verifier:``,
 :class:`~siam_tracker_ros.core.appearance_verifier.VerifierConfig`).
 
 ``config`` may be a file path, a PySOT experiment folder (holding ``config.yaml``), or the name
-of a bundled config (``siamrpn_slim``, ``siamfc_parameter_free``, ``config/trackers/<name>.yaml``, a PySOT
+of a bundled config (``siamrpn_slim``, ``nanotrack_v1``/``v2``/``v3``, ``siamfc_parameter_free``,
+``config/trackers/<name>.yaml``, a PySOT
 reference experiment under ``models/pysot/<name>/``). Bundled files are found in the source
 tree, in ``<prefix>/share/siam_tracker`` (pip data files) and in the ROS share directory
 (ament index, looked up lazily: the core never needs ROS).
@@ -51,6 +54,8 @@ LONG_TERM_PREFIX = "long_term."
 PYSOT_SEARCH_GROWTH = 0.25
 # Cosine-window weight of re-detection windows for PySOT bases (PySOT's own lost-mode value).
 PYSOT_LOST_WINDOW_INFLUENCE = 0.001
+# NanoTrack re-detection: one widening step of 64 px (255 -> 319), then 319 px global tiles.
+NANOTRACK_SEARCH_STEP = 64
 
 
 # --------------------------------------------------------------------------- bundled files
@@ -167,13 +172,19 @@ def _build_ours(data: Mapping[str, Any], path: Path, weights: Optional[PathLike]
     model_type = model_section.get("type", "parameter_free")
     if model_type == "pysot":
         return _build_ours_pysot(sections, path, weights, options, pysot_overrides)
+    if model_type == "nanotrack":
+        if pysot_overrides:
+            raise ConfigError(f"{where}: override(s) {', '.join(pysot_overrides)} need a PySOT "
+                              f"model (NanoTrack takes tracker.<key>)")
+        return _build_ours_nanotrack(sections, path, weights, options)
     if model_type != "parameter_free":
         raise ConfigError(f"{where}: model.type {model_type!r} is not known "
-                          f"(known: parameter_free, pysot)")
+                          f"(known: parameter_free, pysot, nanotrack)")
     if pysot_overrides:
         raise ConfigError(f"{where}: override(s) {', '.join(pysot_overrides)} need a PySOT model")
     if sections["verifier"]:
-        raise ConfigError(f"{where}: a verifier: section needs a learned model (model.type: pysot)")
+        raise ConfigError(f"{where}: a verifier: section needs a learned model (model.type: pysot "
+                          f"or nanotrack)")
     if weights is not None:
         raise CheckpointError(f"the parameter-free model of {path.name} takes no weights, got {weights}")
     from ..models.parameter_free import ParameterFreeConfig, build_parameter_free_model
@@ -212,15 +223,77 @@ def _build_ours_pysot(sections: Mapping[str, Dict[str, Any]], path: Path,
             raise CheckpointError(f"{where}: no weights (set model.weights or pass --weights)")
         weights = _relative_file(model_section["weights"], path, "model.weights", where)
     tracker, long_term = _build_pysot(experiment, weights, options, pysot_overrides)
-    verifier_section = dict(sections["verifier"])
-    if verifier_section:
-        verifier_cfg = dataclass_from_mapping(VerifierConfig, verifier_section, f"{where} [verifier]")
-        if verifier_cfg.enabled:
-            base = long_term_base(tracker)
-            geometry = search_geometry_of(base)
-            tracker = AppearanceVerifiedTracker(base, verifier_cfg, options,
-                                                geometry.exemplar_size, geometry.context_amount)
+    tracker = _verified(tracker, dict(sections["verifier"]), options, where)
     return tracker, {**long_term, **sections["long_term"]}
+
+
+def _verified(tracker: Tracker, verifier_section: Mapping[str, Any], options: RuntimeOptions,
+              where: str) -> Tracker:
+    """Wrap ``tracker`` in an :class:`AppearanceVerifiedTracker` when ``verifier:`` enables it."""
+    if not verifier_section:
+        return tracker
+    verifier_cfg = dataclass_from_mapping(VerifierConfig, verifier_section, f"{where} [verifier]")
+    if not verifier_cfg.enabled:
+        return tracker
+    base = long_term_base(tracker)
+    geometry = search_geometry_of(base)
+    return AppearanceVerifiedTracker(base, verifier_cfg, options, geometry.exemplar_size,
+                                     geometry.context_amount)
+
+
+def _build_ours_nanotrack(sections: Mapping[str, Dict[str, Any]], path: Path,
+                          weights: Optional[PathLike], options: RuntimeOptions
+                          ) -> Tuple[Tracker, Dict[str, Any]]:
+    """``model.type: nanotrack``: NanoTrack ``model.version`` (1, 2, 3) with ``model.weights``
+    (upstream checkpoint layout; ``--weights`` wins) or ``model.backend: onnx`` (an upstream
+    ONNX pair, ``model.onnx_backbone`` / ``model.onnx_head``, through OpenCV DNN); tracking
+    settings in ``tracker:`` (:class:`~siam_tracker_ros.core.nanotrack.NanoTrackConfig`)."""
+    from .nanotrack import NanoTrackConfig, NanoTracker
+    where = str(path)
+    model_section = dict(sections["model"])
+    known = {"type", "version", "weights", "backend", "onnx_backbone", "onnx_head"}
+    unknown = sorted(set(model_section) - known)
+    if unknown:
+        raise ConfigError(f"{where}: unknown model key(s) {', '.join(unknown)} "
+                          f"(known for type nanotrack: {', '.join(sorted(known - {'type'}))})")
+    version = model_section.get("version")
+    if version not in (1, 2, 3):
+        raise ConfigError(f"{where}: model.version must be 1, 2 or 3, got {version!r}")
+    backend = model_section.get("backend", "torch")
+    track_cfg = dataclass_from_mapping(NanoTrackConfig, sections["tracker"], f"{where} [tracker]")
+    if backend == "torch":
+        if weights is None:
+            if model_section.get("weights") is None:
+                raise CheckpointError(f"{where}: no weights (set model.weights or pass --weights)")
+            weights = _relative_file(model_section["weights"], path, "model.weights", where)
+        weights_path = Path(os.fspath(weights)).expanduser()
+        if not weights_path.is_file():
+            raise CheckpointError(f"checkpoint {weights} not found")
+        from ..models.nanotrack import load_nanotrack
+        model = load_nanotrack(int(version), weights_path)
+    elif backend == "onnx":
+        if weights is not None:
+            raise CheckpointError(f"{where}: the onnx backend takes model.onnx_backbone / "
+                                  f"model.onnx_head, not weights ({weights})")
+        backbone = _relative_file(model_section.get("onnx_backbone"), path, "model.onnx_backbone", where)
+        head = _relative_file(model_section.get("onnx_head"), path, "model.onnx_head", where)
+        from ..models.nanotrack_onnx import OnnxNanoTrackModel
+        model = OnnxNanoTrackModel(backbone, head, int(version))
+    else:
+        raise ConfigError(f"{where}: model.backend must be torch or onnx, got {backend!r}")
+    tracker: Tracker = NanoTracker(model, track_cfg, options)
+    tracker = _verified(tracker, sections["verifier"], options, where)
+    long_term = {"max_instance_size": nanotrack_max_instance_size(track_cfg.instance_size),
+                 "widen_step": NANOTRACK_SEARCH_STEP,
+                 "search_window_influence": PYSOT_LOST_WINDOW_INFLUENCE}
+    return tracker, {**long_term, **sections["long_term"]}
+
+
+def nanotrack_max_instance_size(instance_size: int) -> int:
+    """Largest re-detection search input for NanoTrack: the normal one plus
+    :data:`NANOTRACK_SEARCH_STEP` (255 -> 319: ~1.6x the pixels, so a searching frame stays
+    within 2x a tracking frame; ``16 k - 1`` with k even keeps the point grid centred)."""
+    return int(instance_size) + NANOTRACK_SEARCH_STEP
 
 
 def _build_pysot(path: Path, weights: Optional[PathLike], options: RuntimeOptions,

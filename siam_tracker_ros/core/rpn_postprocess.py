@@ -121,10 +121,17 @@ class ScoreMapDecoder:
                                    (self.anchor_num, self.score_size, self.score_size))
         return int(a), int(y), int(x)
 
+    def decode(self, deltas: np.ndarray) -> np.ndarray:
+        """(4, N) head regression -> (4, N) float32 boxes (cx, cy, w, h), crop px."""
+        return decode_boxes(deltas, self.anchors)
+
     def select(self, score: np.ndarray, deltas: np.ndarray, size_wh: Sequence[float],
                scale_z: float, penalty_k: float, window_influence: float) -> Selection:
         """Decode, penalise, blend with the window and take the first maximum."""
-        boxes = decode_boxes(deltas, self.anchors)
+        if score.shape[0] != self.window.shape[0]:
+            raise ValueError(f"score map has {score.shape[0]} positions, the decoder expects "
+                             f"{self.window.shape[0]} ({self.anchor_num} x {self.score_size}^2)")
+        boxes = self.decode(deltas)
         penalty = shape_penalty(boxes, size_wh, scale_z, penalty_k)
         pscore32 = (penalty * score) * _F32(1.0 - window_influence)
         pscore = pscore32.astype(np.float64) + self.window * float(window_influence)
@@ -154,3 +161,40 @@ class ScoreMapDecoder:
         order = np.argsort(-peak[ys, xs], kind="stable")[:count]
         return [int(best_anchor[ys[i], xs[i]]) * s * s + int(ys[i]) * s + int(xs[i])
                 for i in order]
+
+
+def point_grid(score_size: int, stride: int) -> np.ndarray:
+    """(S*S, 2) float32 (x, y) offsets of the score-map cells from the crop centre, row-major
+    (y outer): ``-(S // 2) * stride + stride * i`` on both axes (NanoTrack / SiamBAN; for even
+    S the grid runs from ``-S/2 * stride`` to ``(S/2 - 1) * stride``, not symmetric)."""
+    size = int(score_size)
+    coords = (-(size // 2) * int(stride) + int(stride) * np.arange(size)).astype(np.float32)
+    xs, ys = np.meshgrid(coords, coords)
+    return np.stack([xs.reshape(-1), ys.reshape(-1)], axis=1)
+
+
+def decode_points(distances: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """(4, N) float32 distances (left, top, right, bottom) from each grid point + (N, 2) points
+    -> (4, N) float32 boxes (cx, cy, w, h) relative to the crop centre (the input is not
+    modified)."""
+    distances = np.asarray(distances, dtype=_F32)
+    x1 = points[:, 0] - distances[0]
+    y1 = points[:, 1] - distances[1]
+    x2 = points[:, 0] + distances[2]
+    y2 = points[:, 1] + distances[3]
+    return np.stack([(x1 + x2) * _F32(0.5), (y1 + y2) * _F32(0.5), x2 - x1, y2 - y1])
+
+
+class PointScoreMapDecoder(ScoreMapDecoder):
+    """Anchor-free (point-based) variant: one candidate per cell, boxes from the distances to
+    the cell's grid point (:func:`point_grid`); penalty, window and selection as for anchors."""
+
+    def __init__(self, score_size: int, stride: int) -> None:
+        self.score_size = int(score_size)
+        self.stride = int(stride)
+        self.points = point_grid(self.score_size, self.stride)
+        self.anchor_num = 1
+        self.window = cosine_window(self.score_size, 1)
+
+    def decode(self, deltas: np.ndarray) -> np.ndarray:
+        return decode_points(deltas, self.points)

@@ -55,6 +55,20 @@ def state_dict_content_hash(state_dict: Mapping[str, Any]) -> str:
     return digest.hexdigest()
 
 
+def _numpy_scalar_globals() -> list:
+    """The numpy globals a checkpoint needs to unpickle numpy *scalars* (NanoTrack's training
+    snapshots store ``epoch`` as one), and nothing else: the scalar reconstructor under its
+    pickled name ``numpy.core.multiarray.scalar`` (numpy >= 2 moved it to ``numpy._core``),
+    ``numpy.dtype`` and the dtype classes of the integer / float scalars. The load stays
+    ``weights_only`` (no arbitrary code)."""
+    try:
+        from numpy._core.multiarray import scalar  # numpy >= 2
+    except ImportError:  # numpy 1.x
+        from numpy.core.multiarray import scalar
+    dtype_classes = [type(np.dtype(t)) for t in (np.int64, np.int32, np.float64, np.float32)]
+    return [(scalar, "numpy.core.multiarray.scalar"), np.dtype, *dtype_classes]
+
+
 def _read_source(source: Union[str, os.PathLike, Mapping[str, Any]], config_name: str) -> Mapping[str, Any]:
     if isinstance(source, Mapping):
         return source
@@ -62,7 +76,8 @@ def _read_source(source: Union[str, os.PathLike, Mapping[str, Any]], config_name
     if not os.path.isfile(path):
         raise CheckpointError(f"checkpoint for {config_name}: file not found: {path}")
     try:
-        loaded = torch.load(path, map_location="cpu", weights_only=True)
+        with torch.serialization.safe_globals(_numpy_scalar_globals()):
+            loaded = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for corrupt or foreign files
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CheckpointError(f"checkpoint for {config_name}: cannot read {path}: "

@@ -6,6 +6,7 @@ is PyTorch's (no kernel flip), valid padding, stride 1.
 """
 from __future__ import annotations
 
+import torch
 from torch import Tensor
 import torch.nn.functional as F
 
@@ -18,16 +19,31 @@ def _match_batch(kernel: Tensor, batch: int, name: str) -> Tensor:
     raise ValueError(f"{name}: kernel batch {kernel.size(0)} does not match search batch {batch}")
 
 
-def xcorr_depthwise(x: Tensor, kernel: Tensor) -> Tensor:
-    """Per-channel correlation: x (N, C, H, W), kernel (N|1, C, h, w) -> (N, C, H-h+1, W-w+1)."""
+def xcorr_depthwise(x: Tensor, kernel: Tensor, padding: int = 0) -> Tensor:
+    """Per-channel correlation: x (N, C, H, W), kernel (N|1, C, h, w) -> (N, C, H-h+1, W-w+1)
+    (``padding`` zero pixels around ``x`` add ``2 * padding`` to each output side)."""
     batch, channels, height, width = x.shape
     if kernel.size(1) != channels:
         raise ValueError(f"xcorr_depthwise: kernel has {kernel.size(1)} channels, search {channels}")
     kernel = _match_batch(kernel, batch, "xcorr_depthwise")
     out = F.conv2d(x.reshape(1, batch * channels, height, width),
                    kernel.reshape(batch * channels, 1, kernel.size(2), kernel.size(3)),
-                   groups=batch * channels)
+                   padding=padding, groups=batch * channels)
     return out.reshape(batch, channels, out.size(2), out.size(3))
+
+
+def xcorr_pixelwise(x: Tensor, kernel: Tensor) -> Tensor:
+    """Pixel-wise correlation (NanoTrack / Alpha-Refine): x (N, C, H, W), kernel (N|1, C, h, w)
+    -> (N, h*w, H, W); output channel k (template position k, row-major) at (y, x) is the dot
+    product over channels of template feature k and search feature (y, x). One batched matmul."""
+    batch, channels, height, width = x.shape
+    if kernel.size(1) != channels:
+        raise ValueError(f"xcorr_pixelwise: kernel has {kernel.size(1)} channels, search {channels}")
+    if kernel.size(0) not in (1, batch):
+        raise ValueError(f"xcorr_pixelwise: kernel batch {kernel.size(0)} does not match search batch {batch}")
+    kernel_mat = kernel.reshape(kernel.size(0), channels, -1).transpose(1, 2)
+    out = torch.matmul(kernel_mat, x.reshape(batch, channels, height * width))
+    return out.reshape(batch, -1, height, width)
 
 
 def xcorr_up_channel(x: Tensor, kernel: Tensor) -> Tensor:

@@ -1,0 +1,99 @@
+"""NanoTrack tracking, exact to the reference ``NanoTracker`` (HonglinChu/SiamTrackers).
+
+NanoTrack's tracker is PySOT's SiamRPN tracker with anchor-free decoding, so this is
+:class:`~siam_tracker_ros.core.siamrpn.SiamRPNTracker` (THE crop with the first frame's
+truncated mean as padding, BGR 0..255 input without normalisation, half-to-even rounding of the
+template and search sides, the scale / aspect penalty, the Hann window, size smoothing with
+``lr = penalty * score * LR``, full centre update, PySOT's clipping) with a
+:class:`~siam_tracker_ros.core.rpn_postprocess.PointScoreMapDecoder`: each score-map cell is a
+point ``-(S // 2) * 16 + 16 i`` px from the crop centre and the head gives its distances to the
+box sides. The score-map side S follows the search input (255 px: 16 for v1/v2, 15 for v3), so
+re-detection windows of other sizes work (sizes ``16 k - 1`` with k even keep the grid centred
+as at 255 px: 287, 319, 351, 383, ...).
+
+Re-detection (``propose``/``accept``), the long-term wrapper and the appearance verifier work
+as for SiamRPN.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, Optional
+
+import torch
+
+from .config import AnchorConfig, RuntimeOptions, TrackConfig
+from .rpn_postprocess import PointScoreMapDecoder
+from .siamrpn import SiamRPNTracker
+
+
+@dataclass(frozen=True)
+class NanoTrackConfig:
+    """The ``tracker:`` section of a ``model.type: nanotrack`` config (upstream ``TRACK`` keys,
+    lower case; defaults = NanoTrack v2's ``configv2.yaml``).
+
+    window_influence / penalty_k / lr: cosine-window weight, scale-aspect penalty factor,
+      size-smoothing rate. exemplar_size / instance_size: template and search inputs (px).
+    context_amount: template context. point_stride: px per score-map cell.
+    """
+
+    window_influence: float = 0.490
+    penalty_k: float = 0.150
+    lr: float = 0.385
+    exemplar_size: int = 127
+    instance_size: int = 255
+    context_amount: float = 0.5
+    point_stride: int = 16
+
+    def __post_init__(self) -> None:
+        self.track_config()  # validates the shared fields
+        if self.point_stride < 1:
+            raise ValueError(f"point_stride must be >= 1, got {self.point_stride}")
+
+    def track_config(self) -> TrackConfig:
+        """The same settings as the SiamRPN tracker's :class:`TrackConfig`."""
+        return TrackConfig(type="NanoTracker", penalty_k=self.penalty_k,
+                           window_influence=self.window_influence, lr=self.lr,
+                           exemplar_size=self.exemplar_size, instance_size=self.instance_size,
+                           context_amount=self.context_amount)
+
+
+class NanoTracker(SiamRPNTracker):
+    """The NanoTrack tracker over a NanoTrack network (``siam_tracker_ros.models.nanotrack``, or
+    any model with ``template`` / ``search_features`` / ``head_outputs`` / ``score_size``).
+
+    Implements :class:`~siam_tracker_ros.core.tracker.SearchableTracker`. Template features and
+    the head's template branches are computed once per target; every network call runs under
+    ``torch.inference_mode``.
+    """
+
+    def __init__(self, model: torch.nn.Module, cfg: NanoTrackConfig = NanoTrackConfig(),
+                 options: RuntimeOptions = RuntimeOptions(), distractor_count: int = 5) -> None:
+        self.cfg = cfg
+        super().__init__(model, cfg.track_config(),
+                         AnchorConfig(stride=cfg.point_stride, ratios=(1.0,), scales=(1.0,)),
+                         options, distractor_count)
+        self._point_decoders: Dict[int, PointScoreMapDecoder] = {}
+
+    def decoder(self, instance_size: int) -> PointScoreMapDecoder:
+        """Point grid and window for a search input of ``instance_size`` px (cached)."""
+        dec = self._point_decoders.get(instance_size)
+        if dec is None:
+            size = int(self.model.score_size(instance_size))
+            dec = PointScoreMapDecoder(size, self.cfg.point_stride)
+            self._point_decoders[instance_size] = dec
+        return dec
+
+
+def nanotrack_config_for(version: int, overrides: Optional[dict] = None) -> NanoTrackConfig:
+    """The upstream ``configv<version>.yaml`` tracking values (plus ``overrides``)."""
+    values = dict(UPSTREAM_TRACK[int(version)])
+    values.update(overrides or {})
+    return NanoTrackConfig(**values)
+
+
+# Upstream models/config/configv{1,2,3}.yaml TRACK values (the rest are the shared defaults).
+UPSTREAM_TRACK = {
+    1: {"window_influence": 0.462, "penalty_k": 0.148, "lr": 0.390},
+    2: {"window_influence": 0.490, "penalty_k": 0.150, "lr": 0.385},
+    3: {"window_influence": 0.455, "penalty_k": 0.138, "lr": 0.348},
+}
