@@ -1,6 +1,6 @@
 """Opt-in inference speed-ups that change the float rounding (not for exact mode).
 
-:func:`prepare_fast_inference` returns a copy of a loaded :class:`SiameseModel` with every
+:func:`prepare_fast_inference` returns a copy of a loaded model (SiameseModel, NanoTrackModel) with every
 BatchNorm folded into the convolution before it and (optionally) all weights in channels-last
 layout. On the parity frames the raw head outputs move by ~1e-5..3e-4 (PySOT's own 1-vs-2
 thread spread is ~1e-6..1e-5), for roughly 10-15 % less CPU time; channels-last also suits
@@ -14,7 +14,6 @@ import copy
 import torch
 from torch import nn
 
-from .siamese import SiameseModel
 
 
 @torch.no_grad()
@@ -53,8 +52,8 @@ def _fold_all(model: nn.Module) -> int:
     return folded
 
 
-def prepare_fast_inference(model: SiameseModel, fold_batchnorm: bool = True,
-                           channels_last: bool = True) -> SiameseModel:
+def prepare_fast_inference(model: nn.Module, fold_batchnorm: bool = True,
+                           channels_last: bool = True) -> nn.Module:
     """An eval-mode copy of ``model`` with BN folded and/or channels-last weights."""
     fast = copy.deepcopy(model).eval()
     for parameter in fast.parameters():
