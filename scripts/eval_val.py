@@ -142,7 +142,7 @@ def fmt(value: Optional[float], digits: int = 3) -> str:
 
 
 def render(rows: List[dict], report: dict, meta: dict) -> str:
-    seq_names = sorted(next(iter(report["trackers"].values()))["per_sequence"])
+    seq_names = sorted({s for e in report["trackers"].values() for s in e.get("per_sequence", {})})
     lines = [f"# Validation: {meta['num_sequences']} sequences, {meta['num_frames']} frames "
              f"({meta['root_name']})", "",
              f"Command: `{meta['command']}`  ",
@@ -151,7 +151,9 @@ def render(rows: List[dict], report: dict, meta: dict) -> str:
              f"({meta['cpus']} CPUs), git {meta['git']}", "",
              "| candidate | spec | AUC | P@20 | LT-F | FPS |", "|---|---|---|---|---|---|"]
     for row in sorted(rows, key=lambda r: -np.nan_to_num(r["auc"], nan=-1)):
-        lines.append(f"| {row['name']} | `{row['spec']}` | {fmt(row['auc'])} | {fmt(row['p20'])} | "
+        name = row["name"] if row["sequences"] == meta["num_sequences"] else \
+            f"{row['name']} (only {row['sequences']}/{meta['num_sequences']} sequences)"
+        lines.append(f"| {name} | `{row['spec']}` | {fmt(row['auc'])} | {fmt(row['p20'])} | "
                      f"{fmt(row['lt_f'])} | {fmt(row['fps'], 0)} |")
     lines += ["", "AUC: OTB success AUC (mean of the success curve at IoU 0, 0.05, ..., 1; mean over "
               "sequences); P@20: fraction of frames with centre error <= 20 px (mean over sequences); "
@@ -161,7 +163,8 @@ def render(rows: List[dict], report: dict, meta: dict) -> str:
               "| candidate | " + " | ".join(seq_names) + " |", "|---|" + "---|" * len(seq_names)]
     for row in sorted(rows, key=lambda r: -np.nan_to_num(r["auc"], nan=-1)):
         per = report["trackers"][row["name"]]["per_sequence"]
-        lines.append(f"| {row['name']} | " + " | ".join(fmt(per[s]["success_auc"]) for s in seq_names) + " |")
+        lines.append(f"| {row['name']} | " + " | ".join(fmt(per[s]["success_auc"]) if s in per else "-"
+                                                       for s in seq_names) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -197,6 +200,9 @@ def main(argv: Optional[List[str]] = None) -> int:
                         help="ONNX pair of the 'nano' baseline (default: bundled models/nanotrack/v2)")
     parser.add_argument("--sequences", help="comma-separated subset (the yardstick is ALL sequences)")
     parser.add_argument("--fresh", action="store_true", help="rerun every candidate (one-run FPS)")
+    parser.add_argument("--report-only", action="store_true",
+                        help="run nothing: score what the cache holds (a candidate with fewer "
+                             "sequences is marked as such)")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
     try:
@@ -225,6 +231,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         for spec, body in candidates:
             record = {"spec": body, "threads": args.threads,
                       "nano_onnx": list(nano_onnx) if spec.baseline == "nano" and nano_onnx else None}
+            if args.report_only:
+                continue
             prepare_folder(run_dir / spec.name, record, args.fresh)
             summary = run_evaluation(DATASET, sequences, spec, results, jobs=1, progress=not args.no_progress)
             print(f"{spec.name}: {len(summary.ran)} sequence(s) run, {len(summary.skipped)} cached "
@@ -235,10 +243,14 @@ def main(argv: Optional[List[str]] = None) -> int:
         report["trackers"] = {n: report["trackers"][n] for n in names if n in report["trackers"]}
         rows = []
         for spec, body in candidates:
-            entry = report["trackers"][spec.name]
+            entry = report["trackers"].get(spec.name)
+            if entry is None or "overall" not in entry:
+                print(f"{spec.name}: no results yet (left out)")
+                continue
             fps, frames, seconds = tracking_fps(run_dir / spec.name, sequences)
             overall = entry["overall"]
-            rows.append({"name": spec.name, "spec": body, "auc": overall["success_auc"],
+            rows.append({"name": spec.name, "spec": body, "sequences": overall["num_sequences"],
+                         "auc": overall["success_auc"],
                          "p20": overall["precision_20px"], "lt_f": overall["lt_f"], "fps": fps,
                          "tracked_frames": frames, "tracker_seconds": seconds,
                          "per_sequence_auc": {k: v["success_auc"] for k, v in entry["per_sequence"].items()},
