@@ -9,7 +9,7 @@ from siam_tracker_ros.core.config import RuntimeOptions
 from siam_tracker_ros.core.errors import ConfigError
 from siam_tracker_ros.core.factory import build_tracker
 from siam_tracker_ros.core.longterm import LongTermTracker
-from siam_tracker_ros.core.nanotrack import NanoTracker
+from siam_tracker_ros.core.nanotrack import NanoTracker, nanotrack_config_for
 from siam_tracker_ros.core.rpn_postprocess import decode_points, point_grid
 from siam_tracker_ros.core.tracker import SearchableTracker
 from siam_tracker_ros.core.types import TrackState
@@ -40,6 +40,7 @@ def test_point_grid_and_decoding():
 def test_named_configs_build_searchable_trackers(name, sequence):
     tracker = build_tracker(name, options=RuntimeOptions(device="cpu"))
     assert isinstance(tracker, NanoTracker) and isinstance(tracker, SearchableTracker)
+    assert tracker.cfg == nanotrack_config_for(int(name[-1]))      # upstream configv<N> values
     tracker.initialize(sequence.frames[0], sequence.boxes_xywh[0])
     result = tracker.track(sequence.frames[1])
     assert result.state == TrackState.TRACKING and 0.0 <= result.score <= 1.0
