@@ -34,10 +34,13 @@ def test_default_is_the_bundled_nanotrack_v3():
     assert resolve_config_path(None) == path == resolve_config_path("default")
     assert resolve_config_path("nanotrack_v3") == path
     tracker = build_tracker()
-    assert type(tracker).__name__ == "NanoTracker" and tracker.model.score_size(255) == 15   # v3: 15x15
+    # NanoTrack v3 verified by appearance (its raw score never reports a loss), tiny targets exempt
+    assert isinstance(tracker, AppearanceVerifiedTracker) and tracker.cfg.min_target_px == 16
+    assert type(tracker.base).__name__ == "NanoTracker" and tracker.base.model.score_size(255) == 15
     data = yaml.safe_load(path.read_text())
     lt = build_tracker(long_term=True)
-    assert isinstance(lt, LongTermTracker) and type(lt.base).__name__ == "NanoTracker"
+    assert isinstance(lt, LongTermTracker) and isinstance(lt.base, AppearanceVerifiedTracker)
+    assert type(lt.base.base).__name__ == "NanoTracker"
     expected = {"max_instance_size": factory.nanotrack_max_instance_size(255),
                 "widen_step": factory.NANOTRACK_SEARCH_STEP,
                 "search_window_influence": factory.PYSOT_LOST_WINDOW_INFLUENCE, **data["long_term"]}
