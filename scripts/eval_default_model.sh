@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Evaluate the bundled default model against the parameter-free SiamFC model and OpenCV CSRT on a
+# Evaluate the project's SiamRPN-slim (siamrpn_slim, the default before NanoTrack v3; for the real-video
+# table of the current default see scripts/eval_val.py) against the parameter-free SiamFC model and OpenCV CSRT on a
 # synthetic preset (default lt-full), short-term and long-term, then write the report and the
 # CPU speed at 640x480 (2 threads). Results: out/results/<preset>/..., out/<preset>-report.{md,json},
 # out/plots/, out/default_model/bench_640x480.json. Takes ~10-30 min on 2 CPU cores.
@@ -13,7 +14,7 @@ ST="$VENV/bin/siam-track"
 export MPLBACKEND=Agg
 # One torch thread per tracker: on a busy 2-core machine 2 threads are several times slower.
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
-CFG=config/trackers/siamrpn_slim.yaml      # the default: trained network + appearance verifier
+CFG=config/trackers/siamrpn_slim.yaml      # SiamRPN-slim: trained network + appearance verifier
 NET=models/siamrpn_slim/config.yaml         # the network alone (no verifier)
 W=models/siamrpn_slim/model.pth
 PF=config/trackers/siamfc_parameter_free.yaml

@@ -26,8 +26,12 @@ def register(subparsers) -> None:
                         help="tracker config YAML for siam_tracker_ros.core.factory.build_tracker "
                              "('default' = the factory's default tracker)")
     parser.add_argument("--weights", help="checkpoint for --tracker")
-    parser.add_argument("--baseline", action="append", choices=("csrt", "kcf", "mil"), default=[],
-                        help="OpenCV baseline to run as well (repeatable)")
+    parser.add_argument("--baseline", action="append", choices=("csrt", "kcf", "mil", "nano"), default=[],
+                        help="OpenCV baseline to run as well (repeatable); nano = cv2.TrackerNano "
+                             "with NanoTrack v2's ONNX pair")
+    parser.add_argument("--nano-onnx", nargs=2, metavar=("BACKBONE", "HEAD"),
+                        help="ONNX backbone and head for --baseline nano (default: the bundled "
+                             "models/nanotrack/v2 pair)")
     parser.add_argument("--long-term", action="store_true", help="wrap --tracker in the long-term tracker")
     parser.add_argument("--name", help="result-folder name of --tracker (default: config stem, -lt suffix)")
     parser.add_argument("--protocol", choices=("ope", "vot"), default="ope",
@@ -47,10 +51,11 @@ def run(args: argparse.Namespace) -> int:
     from ..evaluation.sequences import is_synthetic, load_dataset
 
     if not args.tracker and not args.baseline:
-        raise InvalidInputError("give --tracker CFG and/or --baseline csrt|kcf|mil")
+        raise InvalidInputError("give --tracker CFG and/or --baseline csrt|kcf|mil|nano")
     if args.root is None and not is_synthetic(args.dataset):
         raise InvalidInputError(f"dataset {args.dataset} needs --root DIR")
-    specs = [make_tracker_spec(baseline=b) for b in dict.fromkeys(args.baseline)]
+    specs = [make_tracker_spec(baseline=b, nano_models=args.nano_onnx if b == "nano" else None)
+             for b in dict.fromkeys(args.baseline)]
     if args.tracker:
         specs.insert(0, make_tracker_spec(config=args.tracker, weights=args.weights, long_term=args.long_term,
                                           name=args.name, device=args.device))

@@ -38,8 +38,8 @@ def register(subparsers) -> None:
     parser.add_argument("source", metavar="SOURCE", help="video file or folder of frames")
     parser.add_argument("--config", metavar="CFG",
                         help="tracker config: our YAML, a PySOT config.yaml, or a bundled name "
-                             "(default: the bundled siamrpn_slim: trained SiamRPN-slim, "
-                             "appearance-verified)")
+                             "(default: the bundled nanotrack_v3: NanoTrack v3, upstream "
+                             "weights; siamrpn_slim = the project's SiamRPN-slim)")
     parser.add_argument("--weights", metavar="CKPT", help="checkpoint (needed by PySOT configs)")
     parser.add_argument("--init", metavar="X,Y,W,H", help="target box on the first frame, pixels")
     parser.add_argument("--select", action="store_true",

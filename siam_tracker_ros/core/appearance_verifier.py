@@ -49,6 +49,9 @@ class VerifierConfig:
     memory: recent templates kept besides the first frame's (0 = first frame only).
     update_every: tracked frames between template updates.
     update_min_base_score / update_min_appearance: what a frame needs to become a template.
+    min_target_px: the verifier abstains (appearance 1, the base score is kept) for a target
+      whose initial box has sqrt(w * h) below this many frame px: its template holds too few
+      pixels for the match to mean anything (0 = always verify).
     """
 
     enabled: bool = True
@@ -61,6 +64,7 @@ class VerifierConfig:
     update_every: int = 5
     update_min_base_score: float = 0.9
     update_min_appearance: float = 0.5
+    min_target_px: float = 0.0
 
     def __post_init__(self) -> None:
         if self.search_margin < 0 or self.search_margin % 4:
@@ -73,6 +77,8 @@ class VerifierConfig:
         for name in ("min_base_score", "update_min_base_score", "update_min_appearance"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
+        if not self.min_target_px >= 0.0:
+            raise ValueError(f"min_target_px must be >= 0, got {self.min_target_px}")
         if self.memory < 0 or self.update_every < 1:
             raise ValueError(f"need memory >= 0 and update_every >= 1, got {self.memory}, "
                              f"{self.update_every}")
@@ -103,6 +109,7 @@ class AppearanceVerifiedTracker:
         self.verifier = self._new_verifier()        # the first frame's template
         self._recent: List[SiamFCTracker] = []      # up to cfg.memory recent templates
         self._since_update = 0
+        self.abstains = False                       # True: target too small to verify
 
     def _new_verifier(self) -> SiamFCTracker:
         return SiamFCTracker(self._model, self._fc_cfg, self._options)
@@ -133,6 +140,8 @@ class AppearanceVerifiedTracker:
     def appearance(self, frame: np.ndarray, boxes_xywh: Sequence[Sequence[float]]) -> List[float]:
         """Appearance match in [0, 1] of each candidate box: its best match over the templates
         (the first frame's and the recent ones)."""
+        if self.abstains:
+            return [1.0] * len(boxes_xywh)
         scores = []
         for box in boxes_xywh:
             x, y, w, h = (float(v) for v in box)
@@ -154,7 +163,7 @@ class AppearanceVerifiedTracker:
         return 1 + len(self._recent)
 
     def _maybe_remember(self, frame: np.ndarray, result: TrackResult, appearance: float) -> None:
-        if self.cfg.memory == 0:
+        if self.cfg.memory == 0 or self.abstains:
             return
         self._since_update += 1
         if self._since_update < self.cfg.update_every:
@@ -175,6 +184,8 @@ class AppearanceVerifiedTracker:
     # --- Tracker -----------------------------------------------------------------------------
     def initialize(self, frame: np.ndarray, box_xywh: Sequence[float]) -> TrackResult:
         result = self.base.initialize(frame, box_xywh)
+        w, h = (float(v) for v in result.bbox_xywh[2:4])
+        self.abstains = bool(np.sqrt(max(w, 0.0) * max(h, 0.0)) < self.cfg.min_target_px)
         self.verifier.initialize(frame, result.bbox_xywh)
         self._recent, self._since_update = [], 0
         result.extras = {**result.extras, "base_score": result.score, "appearance": 1.0}
@@ -192,6 +203,7 @@ class AppearanceVerifiedTracker:
         self.base.reset()
         self.verifier.reset()
         self._recent, self._since_update = [], 0
+        self.abstains = False
 
     # --- SearchableTracker -------------------------------------------------------------------
     def propose(self, frame: np.ndarray, center_xy: Sequence[float],

@@ -25,7 +25,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Callable, List, Optional, Sequence as SequenceType, Tuple
+from typing import Any, Callable, List, Mapping, Optional, Sequence as SequenceType, Tuple
 
 import numpy as np
 
@@ -40,9 +40,10 @@ PROTOCOLS = ("ope", "vot")
 
 @dataclass(frozen=True)
 class TrackerSpec:
-    """What to evaluate: an OpenCV ``baseline`` (csrt | kcf | mil) or one of our trackers built
-    by ``siam_tracker_ros.core.factory.build_tracker(config, weights, options, long_term)``
-    (``config`` None = the factory's default tracker)."""
+    """What to evaluate: an OpenCV ``baseline`` (csrt | kcf | mil | nano; ``nano_models`` =
+    TrackerNano's (backbone, head) ONNX files, None = the bundled v2 pair) or one of our trackers
+    built by ``siam_tracker_ros.core.factory.build_tracker(config, weights, options, long_term,
+    overrides)`` (``config`` None = the factory's default tracker)."""
 
     name: str
     baseline: Optional[str] = None
@@ -51,12 +52,14 @@ class TrackerSpec:
     long_term: bool = False
     device: str = "auto"
     num_threads: Optional[int] = None
+    nano_models: Optional[Tuple[str, str]] = None
+    overrides: Optional[Tuple[Tuple[str, Any], ...]] = None
 
     def build(self) -> Tracker:
         if self.baseline:
             from .baselines import OpenCVTracker
 
-            return OpenCVTracker(self.baseline)
+            return OpenCVTracker(self.baseline, self.nano_models)
         try:
             from ..core.factory import build_tracker
         except ImportError as exc:
@@ -66,16 +69,19 @@ class TrackerSpec:
         from ..core.config import RuntimeOptions
 
         options = RuntimeOptions(device=self.device, num_threads=self.num_threads)
-        return build_tracker(self.config, weights=self.weights, options=options, long_term=self.long_term)
+        return build_tracker(self.config, weights=self.weights, options=options, long_term=self.long_term,
+                             overrides=dict(self.overrides) if self.overrides else None)
 
 
 def make_tracker_spec(config: Optional[str] = None, baseline: Optional[str] = None,
                       weights: Optional[str] = None, long_term: bool = False,
                       name: Optional[str] = None, device: str = "auto",
-                      num_threads: Optional[int] = None) -> TrackerSpec:
+                      num_threads: Optional[int] = None,
+                      nano_models: Optional[Tuple[str, str]] = None,
+                      overrides: Optional[Mapping[str, Any]] = None) -> TrackerSpec:
     """A :class:`TrackerSpec` with the default result-folder name: ``opencv-<kind>`` for a
-    baseline, else the config file's stem (``default`` without one), ``-lt`` appended for the
-    long-term wrapper."""
+    baseline, else the config file's stem or bundled name (``default`` without one), ``-lt``
+    appended for the long-term wrapper. ``overrides``: ``build_tracker`` overrides (dotted keys)."""
     if baseline:
         from .baselines import BASELINES
 
@@ -83,13 +89,22 @@ def make_tracker_spec(config: Optional[str] = None, baseline: Optional[str] = No
             raise InvalidInputError(f"unknown baseline {baseline!r} (known: {', '.join(BASELINES)})")
         default = f"opencv-{baseline}"
     else:
-        if config is not None and config != "default" and not Path(config).is_file():
-            raise InvalidInputError(f"tracker config {config} does not exist")
+        if config is not None and config != "default":
+            from ..core.errors import ConfigError
+            from ..core.factory import resolve_config_path
+
+            try:
+                resolve_config_path(config)   # a file, a folder or a bundled config name
+            except ConfigError:
+                raise InvalidInputError(f"tracker config {config} does not exist (neither a file "
+                                        f"nor a bundled config name)") from None
         default = Path(config).stem if config and config != "default" else "default"
         default += "-lt" if long_term else ""
     cfg = None if config == "default" else config
     return TrackerSpec(name=name or default, baseline=baseline, config=cfg, weights=weights,
-                       long_term=long_term, device=device, num_threads=num_threads)
+                       long_term=long_term, device=device, num_threads=num_threads,
+                       nano_models=tuple(nano_models) if nano_models else None,
+                       overrides=tuple(sorted(overrides.items())) if overrides else None)
 
 
 @dataclass

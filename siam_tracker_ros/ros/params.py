@@ -71,8 +71,8 @@ class ParamSpec:
 # Node-level parameters. Units are in the names (_s seconds).
 NODE_PARAMS: Tuple[ParamSpec, ...] = (
     ParamSpec("model_config", "", "Tracker config YAML (ours or a PySOT config.yaml); empty = the "
-              "bundled default (config/trackers/siamrpn_slim.yaml: the project's trained SiamRPN-slim "
-              "with appearance verification).", read_only=True),
+              "bundled default (config/trackers/nanotrack_v3.yaml: NanoTrack v3, upstream weights; "
+              "siamrpn_slim names the project's own SiamRPN-slim).", read_only=True),
     ParamSpec("model_weights", "", "Checkpoint file for model_config; empty = the config's "
               "weights (model.weights of our YAML; none for the parameter-free model).", read_only=True),
     ParamSpec("device", "auto", "Inference device: auto (CUDA when available), cpu, cuda, "

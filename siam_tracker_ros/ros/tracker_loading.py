@@ -54,7 +54,7 @@ def warm_up(tracker: Tracker, track_frames: int = 3) -> bool:
 
 def model_name(settings: NodeSettings) -> str:
     if not settings.model_config:
-        return "default (siamrpn_slim, verified)"
+        return "default (nanotrack_v3)"
     return os.path.splitext(os.path.basename(settings.model_config.rstrip("/")))[0] or \
         settings.model_config
 

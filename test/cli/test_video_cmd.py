@@ -123,6 +123,9 @@ BAD_INPUTS = {
                    "--weights", bad_checkpoint(c)], "takes no weights"),
     "weights that do not fit the default model": (
         lambda c: [c["folder"], "--init", c["init"], "--weights", bad_checkpoint(c)],
+        "does not fit model nanotrack_v3"),
+    "weights that do not fit siamrpn_slim": (
+        lambda c: [c["folder"], "--init", c["init"], "--config", "siamrpn_slim", "--weights", bad_checkpoint(c)],
         "does not fit model siamrpn_slim"),
     "checkpoint that does not fit": (
         lambda c: [c["folder"], "--init", c["init"], "--config", PYSOT_ALEX, "--weights", bad_checkpoint(c)],

@@ -106,6 +106,23 @@ def test_min_base_score_keeps_low_base_scores():
     assert tracker._verified(0.4, 0.0) == 0.4 and tracker._verified(0.9, 0.5) == 0.45
 
 
+def test_verifier_abstains_on_a_target_too_small_to_verify(sequence):
+    # 48x40 target: sqrt(w*h) ~ 43.8 px. Below min_target_px the base score is kept as is.
+    frame = sequence.frames[5]
+    x, y, w, h = _truth(sequence, 5)
+    background = (x + 150 if x < 150 else x - 150, y, w, h)
+    for min_px, abstains in ((0.0, False), (43.0, False), (45.0, True)):
+        base = OverConfidentTracker([background])
+        tracker = AppearanceVerifiedTracker(base, VerifierConfig(min_target_px=min_px))
+        tracker.initialize(sequence.frames[0], sequence.boxes_xywh[0])
+        assert tracker.abstains is abstains
+        result = tracker.track(frame)
+        assert (result.score == 1.0) is abstains and result.extras["base_score"] == 1.0
+        assert (tracker.appearance(frame, [background]) == [1.0]) is abstains
+    tracker.reset()
+    assert not tracker.abstains
+
+
 def test_long_term_declares_lost_when_the_base_stays_confident_on_background(sequence):
     # The base follows the target while visible and then parks its box on background at 1.0.
     script = []
@@ -131,7 +148,8 @@ def test_long_term_declares_lost_when_the_base_stays_confident_on_background(seq
 
 @pytest.mark.parametrize("values", [dict(search_margin=6), dict(search_margin=-4),
                                     dict(confidence_floor=0.8, confidence_ceil=0.7),
-                                    dict(context_weight=1.5), dict(min_base_score=-0.1)])
+                                    dict(context_weight=1.5), dict(min_base_score=-0.1),
+                                    dict(min_target_px=-1.0)])
 def test_config_is_validated(values):
     with pytest.raises(ValueError):
         VerifierConfig(**values)

@@ -28,25 +28,42 @@ def write_yaml(path: Path, data) -> Path:
     return path
 
 
-def test_default_is_the_bundled_verified_slim_model():
+def test_default_is_the_bundled_nanotrack_v3():
     path = find_bundled_file(DEFAULT_TRACKER_CONFIG)
     assert path is not None and path.is_file()
     assert resolve_config_path(None) == path == resolve_config_path("default")
-    assert resolve_config_path("siamrpn_slim") == path
+    assert resolve_config_path("nanotrack_v3") == path
     tracker = build_tracker()
-    assert isinstance(tracker, AppearanceVerifiedTracker)
-    assert type(tracker.base).__name__ == "SiamRPNTracker"
+    # NanoTrack v3 verified by appearance (its raw score never reports a loss), tiny targets exempt
+    assert isinstance(tracker, AppearanceVerifiedTracker) and tracker.cfg.min_target_px == 16
+    assert type(tracker.base).__name__ == "NanoTracker" and tracker.base.model.score_size(255) == 15
     data = yaml.safe_load(path.read_text())
-    assert tracker.cfg == VerifierConfig(**data["verifier"])
     lt = build_tracker(long_term=True)
     assert isinstance(lt, LongTermTracker) and isinstance(lt.base, AppearanceVerifiedTracker)
-    expected = {"max_instance_size": factory.pysot_max_instance_size(255, 8),
+    assert type(lt.base.base).__name__ == "NanoTracker"
+    expected = {"max_instance_size": factory.nanotrack_max_instance_size(255),
+                "widen_step": factory.NANOTRACK_SEARCH_STEP,
                 "search_window_influence": factory.PYSOT_LOST_WINDOW_INFLUENCE, **data["long_term"]}
     assert lt.cfg == LongTermConfig(**expected)
     frame = np.random.default_rng(0).integers(0, 255, (120, 160, 3), dtype=np.uint8)
     assert lt.initialize(frame, (50, 40, 30, 20)).state == TrackState.TRACKING
     result = lt.track(frame)
     assert np.all(np.isfinite(result.bbox_xywh)) and 0.0 <= result.score <= 1.0
+
+
+def test_siamrpn_slim_stays_available_by_name():
+    """The previous default: the project's SiamRPN-slim with appearance verification."""
+    path = resolve_config_path("siamrpn_slim")
+    tracker = build_tracker("siamrpn_slim")
+    assert isinstance(tracker, AppearanceVerifiedTracker)
+    assert type(tracker.base).__name__ == "SiamRPNTracker"
+    data = yaml.safe_load(path.read_text())
+    assert tracker.cfg == VerifierConfig(**data["verifier"])
+    lt = build_tracker("siamrpn_slim", long_term=True)
+    assert isinstance(lt, LongTermTracker) and isinstance(lt.base, AppearanceVerifiedTracker)
+    expected = {"max_instance_size": factory.pysot_max_instance_size(255, 8),
+                "search_window_influence": factory.PYSOT_LOST_WINDOW_INFLUENCE, **data["long_term"]}
+    assert lt.cfg == LongTermConfig(**expected)
 
 
 def test_parameter_free_config_holds_the_dataclass_defaults():

@@ -58,6 +58,9 @@ def test_spec_errors(tmp_path, sequences):
     with pytest.raises(InvalidInputError, match="jobs"):
         run_evaluation("toy", sequences, make_tracker_spec(baseline="kcf"), tmp_path, jobs=0)
     assert make_tracker_spec(config="default", long_term=True).name == "default-lt"
+    assert make_tracker_spec(config="siamrpn_slim").name == "siamrpn_slim"   # a bundled config name
+    with pytest.raises(InvalidInputError, match="TrackerNano: backbone ONNX file .* not found"):
+        OpenCVTracker("nano", (str(tmp_path / "b.onnx"), str(tmp_path / "h.onnx")))
 
 
 @pytest.mark.slow
