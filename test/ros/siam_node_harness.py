@@ -168,7 +168,10 @@ class NodeHarness:
         # Players here wait for each frame's echo (FramePlayer), so on a slow machine the stamps
         # of the frames between an init frame and its init request can span more than the
         # default 2 s: keep 10 s unless a test sets it.
-        overrides = {"frame_buffer_s": 10.0, **(overrides or {})}
+        # The harness publishes images reliably; its node subscribes the same way from the start
+        # (image_reliability best_available, which follows the publishers, has its own tests in
+        # test_node_image_qos.py), so no test here depends on when the subscription follows.
+        overrides = {"frame_buffer_s": 10.0, "image_reliability": "reliable", **(overrides or {})}
         self.context = rclpy.Context()
         rclpy.init(context=self.context, domain_id=self.domain_id)
         params = [Parameter(k, value=v) for k, v in (overrides or {}).items()]

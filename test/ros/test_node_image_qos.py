@@ -71,7 +71,7 @@ def _reaches_node(h, publisher, frame, attempts=20):
 
 @pytest.fixture
 def harness(tmp_path):
-    h = NodeHarness(tmp_path, {"max_image_age_s": 0.0})
+    h = NodeHarness(tmp_path, {"max_image_age_s": 0.0, "image_reliability": "best_available"})
     yield h
     h.close()
 
@@ -99,7 +99,7 @@ def test_reliable_then_best_effort_publisher_reach_the_node(harness):
 def test_mixed_publishers_get_best_effort_and_both_reach_the_node(tmp_path):
     """A best-effort publisher beside the reliable one: best effort (reliable would cut the
     best-effort one off), and frames of both arrive."""
-    h = NodeHarness(tmp_path, {"max_image_age_s": 0.0})
+    h = NodeHarness(tmp_path, {"max_image_age_s": 0.0, "image_reliability": "best_available"})
     try:
         frame = np.zeros((120, 160, 3), np.uint8)
         best_effort = h.probe.create_publisher(

@@ -283,7 +283,10 @@ def test_mask_debug_image_and_diagnostics(tmp_path, sequence):
                     "frames_dropped_busy", "gpu_memory_mib", "device", "backend"):
             assert key in values, key
         assert values["backend"] == "torch"
-        assert float(values["input_rate_hz"]) > 0
+        # the newest report may come after the player stopped (rate 0): one during the run counts
+        rates = [float(kv.value) for msg in h.rec.get("diag") for kv in msg.status[0].values
+                 if kv.key == "input_rate_hz"]
+        assert max(rates) > 0, rates
     finally:
         h.close()
 

@@ -126,7 +126,14 @@ def test_ros2_cli_against_the_launched_node(cli_env, tmp_path):
         cx, cy = box[0] + box[2] / 2, box[1] + box[3] / 2
         request = (f"{{bbox: {{center: {{position: {{x: {cx}, y: {cy}}}}}, "
                    f"size_x: {box[2]}, size_y: {box[3]}}}}}")
-        call = ros2(env, "service", "call", f"{node}/init", "siam_tracker/srv/InitTarget", request)
+        def init_call():
+            """The call's result once the node has an image to start on (frames reach it only
+            after discovery, which takes its time on a busy machine)."""
+            done = ros2(env, "service", "call", f"{node}/init", "siam_tracker/srv/InitTarget",
+                        request)
+            return None if "no image received yet" in done.stdout else done
+        call = wait_until(init_call, 60.0, 0.5)
+        assert call is not None, "the node never received a frame"
         assert call.returncode == 0, call.stderr
         assert "success=True" in call.stdout, call.stdout
 
