@@ -27,7 +27,7 @@ import pytest
 launch_testing = pytest.importorskip(
     "launch_testing",
     reason="launch_testing is not installed (ROS 2 Jazzy's launch stack is not on PyPI: "
-           "scripts/setup_launch_stack.sh installs it from ../shared/ros/launch_wheels, a sourced "
+           "scripts/setup_launch_stack.sh installs it from prebuilt wheels ($SIAM_LAUNCH_WHEELS), a sourced "
            "ROS 2 brings it). test_node_e2e.py covers the same executable + params file.")
 pytest.importorskip("launch_ros", reason="launch_ros is not installed")
 

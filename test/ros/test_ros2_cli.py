@@ -5,7 +5,7 @@ launch ends it with exit status 0.
 
 The graph queries go through a ros2 daemon this test starts itself (a child process, stopped at
 the end) and wait until it sees the node: from a fresh process with `--no-daemon` they can miss a
-running node on a busy machine (../shared/ros/launch_wheels/README.md measured it). Frames come
+running node on a busy machine (measured when the launch wheels were built). Frames come
 from a probe publisher in this process: one synthetic frame, re-stamped, at 10 Hz, so any frame
 is the one the init box was drawn on. Own ROS_DOMAIN_ID (chosen where no daemon listens yet),
 localhost discovery, temporary ROS_LOG_DIR, a namespace of its own.
