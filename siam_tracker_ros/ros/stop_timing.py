@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from typing import IO, List, Mapping, Optional, Sequence
+from typing import IO, Callable, List, Mapping, Optional, Sequence
 
 import rclpy
 
@@ -36,28 +36,30 @@ class GraphProbe:
         rclpy.init(context=self.context, domain_id=domain_id)
         self.node = rclpy.create_node("stop_timing_probe", context=self.context)
 
-    def wait_for_node(self, name: str, namespace: str, timeout_s: float,
-                      proc: Optional[subprocess.Popen] = None) -> bool:
+    @staticmethod
+    def _poll(condition: Callable[[], bool], timeout_s: float,
+              proc: Optional[subprocess.Popen], between: Callable[[], None] = lambda: None) -> bool:
+        """True once ``condition()`` holds; False at the timeout or when ``proc`` has exited.
+        ``between`` runs after each miss (every 50 ms)."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            if (name, namespace or "/") in self.node.get_node_names_and_namespaces():
+            if condition():
                 return True
             if proc is not None and proc.poll() is not None:
                 return False
+            between()
             time.sleep(0.05)
         return False
+
+    def wait_for_node(self, name: str, namespace: str, timeout_s: float,
+                      proc: Optional[subprocess.Popen] = None) -> bool:
+        return self._poll(lambda: (name, namespace or "/") in
+                          self.node.get_node_names_and_namespaces(), timeout_s, proc)
 
     def wait_for_subscription(self, topic: str, timeout_s: float,
                               proc: Optional[subprocess.Popen] = None) -> bool:
         """Wait until some node subscribes to ``topic`` (any type)."""
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.node.count_subscribers(topic) > 0:
-                return True
-            if proc is not None and proc.poll() is not None:
-                return False
-            time.sleep(0.05)
-        return False
+        return self._poll(lambda: self.node.count_subscribers(topic) > 0, timeout_s, proc)
 
     def wait_for_subscriber(self, topic: str, timeout_s: float,
                             proc: Optional[subprocess.Popen] = None) -> bool:
@@ -66,15 +68,8 @@ class GraphProbe:
 
         publisher = self.node.create_publisher(String, topic, 10)
         try:
-            deadline = time.monotonic() + timeout_s
-            while time.monotonic() < deadline:
-                if publisher.get_subscription_count() > 0:
-                    return True
-                if proc is not None and proc.poll() is not None:
-                    return False
-                publisher.publish(String(data="tick"))
-                time.sleep(0.05)
-            return False
+            return self._poll(lambda: publisher.get_subscription_count() > 0, timeout_s, proc,
+                              between=lambda: publisher.publish(String(data="tick")))
         finally:
             self.node.destroy_publisher(publisher)
 
