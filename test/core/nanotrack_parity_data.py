@@ -9,8 +9,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Dict, List, Tuple
 
-import cv2
 import numpy as np
+from pysot_parity_data import read_frames
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 NANO_DIR = FIXTURES / "nanotrack"
@@ -28,13 +28,7 @@ CASES = [(v, clip) for v in VERSIONS for clip in CLIPS]
 def frames(clip: str) -> Tuple[np.ndarray, ...]:
     """The clip's frames in file-name order, (H, W, 3) uint8 BGR, read-only."""
     folder, pattern = CLIPS[clip]
-    out = []
-    for path in sorted(folder.glob(pattern)):
-        img = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        assert img is not None, path
-        img.setflags(write=False)
-        out.append(img)
-    return tuple(out)
+    return read_frames(sorted(folder.glob(pattern)))
 
 
 @lru_cache(maxsize=None)

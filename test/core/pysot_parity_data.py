@@ -30,7 +30,11 @@ INIT_BOX = (158, 53, 72, 60)
 @lru_cache(maxsize=None)
 def frames() -> Tuple[np.ndarray, ...]:
     """The 36 fixture frames, (240, 320, 3) uint8 BGR, read-only."""
-    paths = sorted((PARITY_DIR / "video").glob("*.png"))
+    return read_frames(sorted((PARITY_DIR / "video").glob("*.png")))
+
+
+def read_frames(paths) -> Tuple[np.ndarray, ...]:
+    """Images at ``paths`` in that order, (H, W, 3) uint8 BGR, read-only."""
     out = []
     for path in paths:
         img = cv2.imread(str(path), cv2.IMREAD_COLOR)
