@@ -19,7 +19,7 @@ import time
 import numpy as np
 import torch
 
-from siam_tracker_ros.core.factory import build_tracker
+from siam_tracker_ros.build.factory import build_tracker
 from siam_tracker_ros.core.types import TrackState
 from siam_tracker_ros.data.synthetic import SyntheticSpec, generate_sequence
 

@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from siam_tracker_ros.cli.bench_cmd import synthetic_frames  # noqa: E402
 from siam_tracker_ros.core.config import RuntimeOptions  # noqa: E402
-from siam_tracker_ros.core.factory import build_tracker  # noqa: E402
+from siam_tracker_ros.build.factory import build_tracker  # noqa: E402
 
 ONNX_DIR = ROOT / "models" / "nanotrack" / "v2"
 

@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from siam_tracker_ros.core.factory import build_tracker
+from siam_tracker_ros.build.factory import build_tracker
 from siam_tracker_ros.data.synthetic import SyntheticSpec, generate_sequence
 
 

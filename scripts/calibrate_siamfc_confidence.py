@@ -20,7 +20,7 @@ import torch
 from tqdm import tqdm
 
 from siam_tracker_ros.core.distractor import box_iou
-from siam_tracker_ros.core.factory import build_tracker
+from siam_tracker_ros.build.factory import build_tracker
 from siam_tracker_ros.data.synthetic import load_preset
 
 

@@ -24,7 +24,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from siam_tracker_ros.core.config import RuntimeOptions  # noqa: E402
-from siam_tracker_ros.core.factory import build_tracker  # noqa: E402
+from siam_tracker_ros.build.factory import build_tracker  # noqa: E402
 
 # video file -> (first frame, init box_xywh on that frame, what the box holds), chosen by hand
 # on the frame (Megamind's frame 0 is black).

@@ -19,9 +19,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from siam_tracker_ros.core.config import RuntimeOptions  # noqa: E402
-from siam_tracker_ros.core.factory import build_tracker  # noqa: E402
+from siam_tracker_ros.build.factory import build_tracker  # noqa: E402
 from siam_tracker_ros.evaluation.metrics import success_auc, success_curve  # noqa: E402
-from siam_tracker_ros.evaluation.sequences import load_dataset  # noqa: E402
+from siam_tracker_ros.evaluation.datasets import load_dataset  # noqa: E402
 
 
 def options_of(text: str, threads: int) -> RuntimeOptions:

@@ -43,11 +43,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from siam_tracker_ros.core.errors import InvalidInputError, SiamTrackerError  # noqa: E402
-from siam_tracker_ros.evaluation.baselines import BASELINES, resolve_nano_models  # noqa: E402
+from siam_tracker_ros.models.opencv_baselines import BASELINES, resolve_nano_models  # noqa: E402
 from siam_tracker_ros.evaluation.report import build_report, write_plots  # noqa: E402
 from siam_tracker_ros.evaluation.runner import (  # noqa: E402
     TIME_SUFFIX, TrackerSpec, make_tracker_spec, read_values, run_evaluation)
-from siam_tracker_ros.evaluation.sequences import load_dataset  # noqa: E402
+from siam_tracker_ros.evaluation.datasets import load_dataset  # noqa: E402
 
 DATASET = "val"
 # Named candidate sets (NAME=SPEC). "baselines": what exists without NanoTrack; "issue11": the

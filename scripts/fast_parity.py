@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "test" / "core"))
 
 from siam_tracker_ros.core.config import RuntimeOptions  # noqa: E402
-from siam_tracker_ros.core.pysot_factory import build_pysot_tracker  # noqa: E402
+from siam_tracker_ros.build.pysot_factory import build_pysot_tracker  # noqa: E402
 
 PYSOT_MODELS = ("siamrpn_alex_dwxcorr", "siamrpn_mobilev2_l234_dwxcorr", "siammask_r50_l3",
                 "siamrpn_r50_l234_dwxcorr", "siamrpn_r50_l234_dwxcorr_lt")

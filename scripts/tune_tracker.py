@@ -28,9 +28,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from siam_tracker_ros.core.config import RuntimeOptions  # noqa: E402
-from siam_tracker_ros.core.factory import build_tracker  # noqa: E402
-from siam_tracker_ros.core.pysot_config import load_pysot_config  # noqa: E402
-from siam_tracker_ros.core.pysot_factory import build_pysot_tracker  # noqa: E402
+from siam_tracker_ros.build.factory import build_tracker  # noqa: E402
+from siam_tracker_ros.models.pysot_config import load_pysot_config  # noqa: E402
+from siam_tracker_ros.build.pysot_factory import build_pysot_tracker  # noqa: E402
 from siam_tracker_ros.data.synthetic import PRESETS, generate_sequence, load_preset  # noqa: E402
 
 DEFAULT_GRID = ("TRACK.PENALTY_K=0.02,0.05,0.1", "TRACK.WINDOW_INFLUENCE=0.3,0.4,0.5",

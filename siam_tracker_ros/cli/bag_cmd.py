@@ -76,7 +76,7 @@ def register(subparsers) -> None:
     who = ev.add_mutually_exclusive_group(required=True)
     who.add_argument("--tracker", metavar="CFG",
                      help="tracker config: a YAML / PySOT experiment path, a bundled config name, or "
-                          "'default' (core.factory.build_tracker)")
+                          "'default' (build.factory.build_tracker)")
     who.add_argument("--baseline", choices=("csrt", "kcf", "mil"), help="an OpenCV baseline instead")
     ev.add_argument("--weights", help="checkpoint for --tracker")
     ev.add_argument("--long-term", action="store_true", help="wrap the tracker in the long-term tracker")

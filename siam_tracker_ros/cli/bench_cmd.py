@@ -289,7 +289,7 @@ def _our_format_config(name_or_path: str) -> Optional[Path]:
     import yaml
 
     from ..core.errors import ConfigError
-    from ..core.factory import is_pysot_config, resolve_config_path
+    from ..build.factory import is_pysot_config, resolve_config_path
     from ..models.reference_weights import PYSOT_REFERENCE_CONFIGS
 
     if name_or_path in PYSOT_REFERENCE_CONFIGS:
@@ -331,7 +331,7 @@ def opencv_tracker_nano(path: Path) -> Optional[Callable[[], object]]:
         return None
     if model.get("type") != "nanotrack":
         return None
-    from ..core.factory import find_bundled_file
+    from ..build.factory import find_bundled_file
 
     version = model.get("version")
     backbone = find_bundled_file(f"models/nanotrack/v{version}/nanotrack_backbone_sim.onnx")
@@ -398,7 +398,7 @@ def _bench_ours(path: Path, sizes: Sequence[Tuple[int, int]], args, progress=Non
     """Rows of one of our tracker YAMLs (built by the factory; stages when its base reports them)."""
     import torch
 
-    from ..core.factory import build_tracker
+    from ..build.factory import build_tracker
 
     overrides = parse_overrides(args.override) or None
     variants = _build_all(lambda options: build_tracker(path, args.weights, options,
@@ -421,8 +421,8 @@ def bench_config(name_or_path: str, sizes: Sequence[Tuple[int, int]], args, prog
         return _bench_ours(ours, sizes, args, progress)
 
     from ..core.errors import ConfigError
-    from ..core.pysot_config import load_pysot_config
-    from ..core.pysot_factory import build_pysot_tracker
+    from ..models.pysot_config import load_pysot_config
+    from ..build.pysot_factory import build_pysot_tracker
     from ..models.reference_weights import reference_state_dict_for
 
     path, shipped = resolve_config(name_or_path)

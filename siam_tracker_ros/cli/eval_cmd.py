@@ -23,7 +23,7 @@ def register(subparsers) -> None:
                              "video, or a synthetic preset (lt-small, st-small, lt-full; no --root)")
     parser.add_argument("--root", help="dataset folder (or file for pysot-json / video)")
     parser.add_argument("--tracker", metavar="CFG",
-                        help="tracker config YAML for siam_tracker_ros.core.factory.build_tracker "
+                        help="tracker config YAML for siam_tracker_ros.build.factory.build_tracker "
                              "('default' = the factory's default tracker)")
     parser.add_argument("--weights", help="checkpoint for --tracker")
     parser.add_argument("--baseline", action="append", choices=("csrt", "kcf", "mil", "nano"), default=[],
@@ -48,7 +48,7 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..core.errors import InvalidInputError
     from ..evaluation.runner import make_tracker_spec, run_evaluation
-    from ..evaluation.sequences import is_synthetic, load_dataset
+    from ..evaluation.datasets import is_synthetic, load_dataset
 
     if not args.tracker and not args.baseline:
         raise InvalidInputError("give --tracker CFG and/or --baseline csrt|kcf|mil|nano")

@@ -49,19 +49,19 @@ def load_network(name: str, weights: Optional[str]):
     options = RuntimeOptions(device="cpu")
     ours = _our_format_config(name)
     if ours is not None:
-        from ..core.factory import build_tracker
+        from ..build.factory import build_tracker
         tracker = build_tracker(ours, weights, options, long_term=True)
         stem = ours.stem
     else:
-        from ..core.pysot_config import load_pysot_config
+        from ..models.pysot_config import load_pysot_config
         from ..models.reference_weights import reference_state_dict_for
         from .bench_cmd import resolve_config
         path, shipped = resolve_config(name)
         if weights is None and not shipped:
             raise ConfigError(f"--config {name}: no reference weights shipped for it; give --weights")
         exp = load_pysot_config(path)
-        from ..core.pysot_factory import build_pysot_tracker
-        from ..core.factory import pysot_max_instance_size
+        from ..build.pysot_factory import build_pysot_tracker
+        from ..build.factory import pysot_max_instance_size
         tracker = build_pysot_tracker(exp, weights or reference_state_dict_for(exp.name), options)
         tracker.max_instance_size = pysot_max_instance_size(exp.track.instance_size, exp.anchor.stride)
         stem = exp.name

@@ -29,7 +29,7 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..core.errors import InvalidInputError
     from ..evaluation.report import build_report, render_markdown, write_json, write_plots
-    from ..evaluation.sequences import is_synthetic, load_dataset
+    from ..evaluation.datasets import is_synthetic, load_dataset
 
     if args.root is None and not is_synthetic(args.dataset):
         raise InvalidInputError(f"dataset {args.dataset} needs --root DIR")

@@ -178,7 +178,7 @@ def _check_out_path(out: Optional[str]) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..core.config import RuntimeOptions
     from ..core.errors import ConfigError, InvalidInputError, SiamTrackerError
-    from ..core.frame_source import open_frame_source
+    from ..data.frame_source import open_frame_source
     from ..core.types import validate_init_box
 
     if args.init is None and not args.select:
@@ -202,7 +202,7 @@ def run(args: argparse.Namespace) -> int:
         if box is None:
             box = select_box(first)
         box = validate_init_box(box, first.shape)
-        from ..core.factory import build_tracker   # imports torch: after the cheap checks
+        from ..build.factory import build_tracker   # imports torch: after the cheap checks
 
         tracker = build_tracker(args.config, args.weights, options, long_term=args.long_term)
         writer = _open_writer(args.save_video, stream.fps, first.shape[:2]) if args.save_video else None

@@ -7,8 +7,8 @@ keeps the base tracker's boxes and replaces its confidence by
 
     confidence = base_score * appearance
 
-where ``appearance`` in [0, 1] is the parameter-free model's calibrated match
-(:mod:`siam_tracker_ros.models.parameter_free`: zero-mean normalised correlation of fixed
+where ``appearance`` in [0, 1] is the parameter-free model's calibrated match (the
+``model`` the builder passes in, :mod:`siam_tracker_ros.models.parameter_free`: zero-mean normalised correlation of fixed
 intensity / colour-opponent / gradient-orientation features with the *first-frame* template,
 mapped linearly from ``confidence_floor`` -> 0 to ``confidence_ceil`` -> 1). The match is the
 best one within a small window around the candidate (``search_margin`` network px each side,
@@ -32,7 +32,7 @@ import numpy as np
 
 from .config import RuntimeOptions
 from .longterm import search_geometry_of
-from .siamfc import SiamFCConfig, SiamFCTracker
+from .siamfc import CorrelationModel, SiamFCConfig, SiamFCTracker
 from .tracker import Proposal, SearchableTracker, TargetState
 from .types import TrackResult
 
@@ -86,13 +86,15 @@ class VerifierConfig:
 
 class AppearanceVerifiedTracker:
     """A :class:`SearchableTracker` over ``base`` whose scores are verified by appearance
-    (see the module doc). ``TrackResult.extras`` gains ``base_score`` and ``appearance``."""
+    (see the module doc). ``TrackResult.extras`` gains ``base_score`` and ``appearance``.
 
-    def __init__(self, base: SearchableTracker, cfg: VerifierConfig = VerifierConfig(),
+    ``model``: the verification features (the parameter-free model; built by
+    :func:`siam_tracker_ros.build.verifier.appearance_verified`)."""
+
+    def __init__(self, base: SearchableTracker, model: CorrelationModel,
+                 cfg: VerifierConfig = VerifierConfig(),
                  options: RuntimeOptions = RuntimeOptions(),
                  exemplar_size: int = 127, context_amount: float = 0.5) -> None:
-        from ..models.parameter_free import build_parameter_free_model
-
         self.base = base
         self.cfg = cfg
         self._window = exemplar_size + 2 * cfg.search_margin
@@ -105,7 +107,7 @@ class AppearanceVerifiedTracker:
                                     confidence_floor=cfg.confidence_floor,
                                     confidence_ceil=cfg.confidence_ceil, max_distractors=0)
         self._options = options
-        self._model = build_parameter_free_model()
+        self._model = model
         self.verifier = self._new_verifier()        # the first frame's template
         self._recent: List[SiamFCTracker] = []      # up to cfg.memory recent templates
         self._since_update = 0

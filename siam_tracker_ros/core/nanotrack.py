@@ -63,18 +63,15 @@ class NanoTracker(SiamRPNTracker):
 
     Implements :class:`~siam_tracker_ros.core.tracker.SearchableTracker`. Template features and
     the head's template branches are computed once per target; every network call runs under
-    ``torch.inference_mode``. With ``options.exact`` False the tracker runs a copy of the model
-    with BatchNorm folded into the convolutions and channels-last weights
-    (:func:`~siam_tracker_ros.models.fast_inference.prepare_fast_inference`: faster, boxes move
-    by float rounding only).
+    ``torch.inference_mode``. ``model`` is the network to run, already prepared for
+    ``options``: with ``options.exact`` False the builder
+    (:func:`siam_tracker_ros.build.networks.nanotracker`) passes a copy with BatchNorm folded
+    into the convolutions and channels-last weights (faster, boxes move by float rounding only).
     """
 
     def __init__(self, model: torch.nn.Module, cfg: NanoTrackConfig = NanoTrackConfig(),
                  options: RuntimeOptions = RuntimeOptions(), distractor_count: int = 5) -> None:
         self.cfg = cfg
-        if not options.exact and isinstance(model, torch.nn.Module):
-            from ..models.fast_inference import prepare_fast_inference
-            model = prepare_fast_inference(model, fold_batchnorm=True, channels_last=True)
         super().__init__(model, cfg.track_config(),
                          AnchorConfig(stride=cfg.point_stride, ratios=(1.0,), scales=(1.0,)),
                          options, distractor_count)

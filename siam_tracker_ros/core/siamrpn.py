@@ -111,21 +111,6 @@ def state_box_xywh(state: TargetState) -> BoxXYWH:
     return (cx - w / 2, cy - h / 2, w, h)
 
 
-def network_for(model, options: RuntimeOptions, device: torch.device):
-    """The network call of ``options.backend`` (and fast mode) around ``model``: the model
-    itself in exact torch mode, else a runner from ``siam_tracker_ros.models.backends``."""
-    if options.backend == "torch" and options.exact:
-        return model
-    from ..models.backends import prepare_network  # lazy: core does not import models
-    network = prepare_network(model, options.backend, options.exact, options.num_threads,
-                              device.type, options.bf16)
-    if device.type == "cpu" and getattr(network, "torch_threads", None):
-        # the graph runtime owns the threads; torch only crops and decodes small arrays, where
-        # waking an idle OpenMP pool costs more than the work (process-wide setting)
-        torch.set_num_threads(int(network.torch_threads))
-    return network
-
-
 def _ms(start: float, end: float) -> float:
     return (end - start) * 1000.0
 
@@ -140,6 +125,10 @@ class SiamRPNTracker:
     (:func:`crop_patch_tensor`, within one grey level of OpenCV; a frame array must not be
     modified in place between calls on it). On the CPU both modes crop on the host. The
     template features (and the heads' template kernels) are computed once per target.
+
+    ``model`` is the network to run, already prepared for ``options.backend`` and mode (the
+    builder does it: :func:`siam_tracker_ros.build.networks.siamrpn_tracker`); this class only
+    moves it to the device and dtype.
     """
 
     def __init__(self, model: torch.nn.Module, track_cfg: TrackConfig,
@@ -152,8 +141,7 @@ class SiamRPNTracker:
         self.device = resolve_device(options)
         self.dtype = inference_dtype(options, self.device)
         configure_numerics(options, self.device)
-        self.model = network_for(model, options, self.device).to(device=self.device,
-                                                                 dtype=self.dtype).eval()
+        self.model = model.to(device=self.device, dtype=self.dtype).eval()
         self._decoders: Dict[int, ScoreMapDecoder] = {}
         self.device_crop = (not options.exact) and self.device.type == "cuda"
         self._uploaded: Optional[Tuple[np.ndarray, torch.Tensor]] = None

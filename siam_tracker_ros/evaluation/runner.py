@@ -42,7 +42,7 @@ PROTOCOLS = ("ope", "vot")
 class TrackerSpec:
     """What to evaluate: an OpenCV ``baseline`` (csrt | kcf | mil | nano; ``nano_models`` =
     TrackerNano's (backbone, head) ONNX files, None = the bundled v2 pair) or one of our trackers
-    built by ``siam_tracker_ros.core.factory.build_tracker(config, weights, options, long_term,
+    built by ``siam_tracker_ros.build.factory.build_tracker(config, weights, options, long_term,
     overrides)`` (``config`` None = the factory's default tracker)."""
 
     name: str
@@ -57,14 +57,14 @@ class TrackerSpec:
 
     def build(self) -> Tracker:
         if self.baseline:
-            from .baselines import OpenCVTracker
+            from ..models.opencv_baselines import OpenCVTracker
 
             return OpenCVTracker(self.baseline, self.nano_models)
         try:
-            from ..core.factory import build_tracker
+            from ..build.factory import build_tracker
         except ImportError as exc:
             raise InvalidInputError(
-                "our trackers need siam_tracker_ros.core.factory.build_tracker, which this build "
+                "our trackers need siam_tracker_ros.build.factory.build_tracker, which this build "
                 "does not have yet; evaluate an OpenCV baseline with --baseline csrt|kcf|mil") from exc
         from ..core.config import RuntimeOptions
 
@@ -83,7 +83,7 @@ def make_tracker_spec(config: Optional[str] = None, baseline: Optional[str] = No
     baseline, else the config file's stem or bundled name (``default`` without one), ``-lt``
     appended for the long-term wrapper. ``overrides``: ``build_tracker`` overrides (dotted keys)."""
     if baseline:
-        from .baselines import BASELINES
+        from ..models.opencv_baselines import BASELINES
 
         if baseline not in BASELINES:
             raise InvalidInputError(f"unknown baseline {baseline!r} (known: {', '.join(BASELINES)})")
@@ -91,7 +91,7 @@ def make_tracker_spec(config: Optional[str] = None, baseline: Optional[str] = No
     else:
         if config is not None and config != "default":
             from ..core.errors import ConfigError
-            from ..core.factory import resolve_config_path
+            from ..build.factory import resolve_config_path
 
             try:
                 resolve_config_path(config)   # a file, a folder or a bundled config name

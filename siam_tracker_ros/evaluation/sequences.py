@@ -1,5 +1,5 @@
-"""Dataset loading: ground-truth parsing/normalisation shared by every reader, and the registry
-``load_dataset(name, root)``.
+"""Dataset loading: ground-truth parsing/normalisation shared by every reader (the registry
+``load_dataset(name, root)`` is :mod:`.datasets`).
 
 Every reader returns :class:`siam_tracker_ros.data.sequence.Sequence` objects normalised once:
 boxes ``(N, 4)`` float64 x, y, w, h (NaN row where the target is absent: NaN values, w <= 0 or
@@ -9,16 +9,13 @@ tight axis-aligned box of the polygon. Coordinates are used exactly as the datas
 (OTB/UAV123/LaSOT were annotated in MATLAB with a 1-based origin; PySOT, the GOT-10k toolkit and
 pytracking all use them unchanged, and so do we, so our figures compare with published ones).
 Frames are read lazily from their paths with ``cv2.imread``.
-
-Synthetic presets (``lt-small``, ``st-small``, ``lt-full``) load through the same registry and
-need no root.
 """
 from __future__ import annotations
 
 import os
 import re
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence as SequenceType, Tuple
+from typing import List, Optional, Sequence as SequenceType, Tuple
 
 import numpy as np
 
@@ -155,67 +152,3 @@ def require_dir(root: Optional[os.PathLike], dataset: str) -> Path:
     if not path.exists():
         raise InvalidInputError(f"dataset {dataset}: root {path} does not exist")
     return path
-
-
-def _load_synthetic(name: str) -> Callable[[Optional[str]], List[Sequence]]:
-    def load(root: Optional[str] = None) -> List[Sequence]:
-        from ..data.synthetic import load_preset
-
-        return load_preset(name)
-
-    return load
-
-
-def _registry() -> Dict[str, Callable[[Optional[str]], List[Sequence]]]:
-    from .readers import folder, got10k, lasot, otb, trackingnet, uav123, video, vot
-
-    datasets: Dict[str, Callable[[Optional[str]], List[Sequence]]] = {
-        "otb": otb.load_otb,
-        "pysot-json": otb.load_pysot_json,
-        "vot": vot.load_vot,
-        "vot-lt": vot.load_vot,
-        "lasot": lasot.load_lasot,
-        "got10k": got10k.load_got10k,
-        "uav123": uav123.load_uav123,
-        "trackingnet": trackingnet.load_trackingnet,
-        "folder": folder.load_folder,
-        "video": video.load_videos,
-    }
-    from ..data.synthetic import PRESETS
-
-    for preset in PRESETS:
-        datasets[preset] = _load_synthetic(preset)
-    return datasets
-
-
-def dataset_names() -> List[str]:
-    """Names ``load_dataset`` accepts."""
-    return sorted(_registry())
-
-
-def is_synthetic(name: str) -> bool:
-    """True for synthetic presets (no root needed; re-acquisition delay is reported)."""
-    from ..data.synthetic import PRESETS
-
-    return name in PRESETS
-
-
-def load_dataset(name: str, root: Optional[os.PathLike] = None,
-                 sequence_names: Optional[SequenceType[str]] = None) -> List[Sequence]:
-    """Sequences of dataset ``name`` under ``root`` (see :func:`dataset_names`), optionally only
-    those named in ``sequence_names`` (unknown names are an error)."""
-    registry = _registry()
-    if name not in registry:
-        raise InvalidInputError(f"unknown dataset {name!r} (known: {', '.join(sorted(registry))})")
-    sequences = registry[name](None if root is None else str(root))
-    if sequence_names:
-        wanted = list(sequence_names)
-        by_name = {s.name: s for s in sequences}
-        missing = [w for w in wanted if w not in by_name]
-        if missing:
-            raise InvalidInputError(f"dataset {name}: no sequence(s) {', '.join(missing)}")
-        sequences = [by_name[w] for w in wanted]
-    if not sequences:
-        raise InvalidInputError(f"dataset {name}: no sequences found under {root}")
-    return sequences
-

@@ -13,7 +13,7 @@ from typing import Callable, Dict, Mapping
 from torch import nn
 
 from ..core.errors import ConfigError
-from ..core.pysot_config import ModelConfig, ModuleSpec
+from .pysot_config import ModelConfig, ModuleSpec
 from .backbones.alexnet import AlexNet, AlexNetLegacy
 from .backbones.mobilenet_v2 import MobileNetV2
 from .backbones.resnet_atrous import resnet18, resnet34, resnet50

@@ -3,7 +3,7 @@
 Per image message, in receive order, exactly what the node's worker does with a frame:
 ``image_conversion.image_to_bgr`` / ``compressed_to_bgr`` → :class:`StreamSession`
 (``begin`` on the init frame, ``step`` after) with a tracker from
-``siam_tracker_ros.core.factory.build_tracker`` → ``detection_conversion``. Unlike a live node,
+``siam_tracker_ros.build.factory.build_tracker`` → ``detection_conversion``. Unlike a live node,
 no frame is ever dropped, so the outputs depend only on the bag and the tracker.
 
 Init boxes (vision_msgs/Detection2D on ``/init_box``, as the node's ``init_box`` topic): each
@@ -132,16 +132,16 @@ def build_eval_tracker(config: Optional[str] = None, baseline: Optional[str] = N
                        num_threads: Optional[int] = None, exact: bool = False,
                        fp16: bool = False) -> Tuple[str, Tracker]:
     """(name, tracker) for ``bag eval``: an OpenCV ``baseline`` (csrt | kcf | mil), or
-    ``core.factory.build_tracker(config, weights, options, long_term)`` with ``config`` a path,
+    ``build.factory.build_tracker(config, weights, options, long_term)`` with ``config`` a path,
     a bundled config name or "default"/None. ``exact=False`` (default) is what the node runs
     (``RuntimeOptions(exact=False)``); ``exact=True`` reproduces PySOT's numerics."""
     if baseline:
-        from ..evaluation.baselines import OpenCVTracker
+        from ..models.opencv_baselines import OpenCVTracker
 
         return f"opencv-{baseline}", OpenCVTracker(baseline)
     from ..core.config import RuntimeOptions
     from ..core.errors import ConfigError
-    from ..core.factory import build_tracker
+    from ..build.factory import build_tracker
 
     config = None if config in (None, "default") else config
     try:

@@ -286,7 +286,8 @@ def load_source(source: Optional[str], dataset: Optional[str] = None, root: Opti
     - a video file, with ground truth ``<name>.txt`` next to it or none;
     - ``--dataset NAME --root DIR --sequence NAME`` (any dataset reader) instead of SOURCE.
     """
-    from ..evaluation.sequences import list_images, load_dataset
+    from ..evaluation.datasets import load_dataset
+    from ..evaluation.sequences import list_images
 
     if dataset:
         if source:

@@ -64,7 +64,7 @@ def load_tracker(settings: NodeSettings, warm_up_model: bool = True) -> Tuple[Tr
 
     Raises ConfigError / CheckpointError with one line when the config or checkpoint is unusable.
     """
-    from ..core.factory import build_tracker
+    from ..build.factory import build_tracker
 
     config = settings.model_config or None       # a path or a bundled config name
     weights = settings.model_weights or None

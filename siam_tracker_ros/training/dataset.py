@@ -165,8 +165,8 @@ def build_sources(data: DataSection):
 
 def _read_dataset(fmt: str, root: str) -> list:
     """Annotated sequences of dataset format ``fmt`` under ``root`` through the evaluation readers
-    (``siam_tracker_ros.evaluation.sequences.load_dataset``; an unknown format is an error)."""
-    from ..evaluation.sequences import load_dataset
+    (``siam_tracker_ros.evaluation.datasets.load_dataset``; an unknown format is an error)."""
+    from ..evaluation.datasets import load_dataset
     return list(load_dataset(fmt, root))
 
 

@@ -63,7 +63,7 @@ class TrainNetwork:
 
 
 def _pysot_network(section) -> TrainNetwork:
-    from ..core.pysot_config import load_pysot_config
+    from ..models.pysot_config import load_pysot_config
     from ..models.builder import build_model
     from ..models.checkpoint import load_checkpoint
 
@@ -89,7 +89,7 @@ def _pysot_network(section) -> TrainNetwork:
 
 def _nanotrack_network(section) -> TrainNetwork:
     from ..core.config import dataclass_from_mapping
-    from ..core.factory import _read_yaml, resolve_config_path
+    from ..build.factory import _read_yaml, resolve_config_path
     from ..core.nanotrack import NanoTrackConfig
     from ..models.checkpoint import load_checkpoint
     from ..models.nanotrack import build_nanotrack_model

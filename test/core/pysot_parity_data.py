@@ -75,7 +75,7 @@ def results_by_frame(case: str) -> List[Tuple[dict, dict]]:
 def reference_model(model: str):
     """(ExperimentConfig without overrides, SiameseModel with the parity weights); the last one
     built is cached (one large model alive at a time)."""
-    from siam_tracker_ros.core.pysot_config import load_pysot_config
+    from siam_tracker_ros.models.pysot_config import load_pysot_config
     from siam_tracker_ros.models.builder import build_model
     from siam_tracker_ros.models.checkpoint import load_checkpoint
     from siam_tracker_ros.models.reference_weights import build_reference_state_dict
@@ -90,7 +90,7 @@ def reference_model(model: str):
 
 def case_config(case: str):
     """ExperimentConfig of a case (its overrides applied)."""
-    from siam_tracker_ros.core.pysot_config import load_pysot_config
+    from siam_tracker_ros.models.pysot_config import load_pysot_config
 
     model, overrides = CASES[case]
     return load_pysot_config(model_dir(model) / "config.yaml", overrides or None)

@@ -5,7 +5,8 @@ from typing import List, Optional
 import numpy as np
 import pytest
 
-from siam_tracker_ros.core.appearance_verifier import AppearanceVerifiedTracker, VerifierConfig
+from siam_tracker_ros.build.verifier import appearance_verified
+from siam_tracker_ros.core.appearance_verifier import VerifierConfig
 from siam_tracker_ros.core.longterm import LongTermConfig, LongTermTracker, search_geometry_of
 from siam_tracker_ros.core.tracker import Proposal, TargetState
 from siam_tracker_ros.core.types import TrackResult, TrackState
@@ -62,7 +63,7 @@ def _truth(sequence, index):
 
 def test_the_target_verifies_and_background_does_not(sequence):
     base = OverConfidentTracker([])
-    tracker = AppearanceVerifiedTracker(base)
+    tracker = appearance_verified(base)
     first = tracker.initialize(sequence.frames[0], sequence.boxes_xywh[0])
     assert first.score == 1.0 and first.extras["appearance"] == 1.0
     frame = sequence.frames[5]
@@ -77,7 +78,7 @@ def test_the_target_verifies_and_background_does_not(sequence):
 def test_scores_are_the_base_score_times_appearance(sequence):
     boxes = [_truth(sequence, i) for i in range(1, 6)]
     base = OverConfidentTracker(boxes + [(5.0, 5.0, 48.0, 40.0)])
-    tracker = AppearanceVerifiedTracker(base)
+    tracker = appearance_verified(base)
     tracker.initialize(sequence.frames[0], sequence.boxes_xywh[0])
     scores = []
     for i in range(1, 6):
@@ -102,7 +103,7 @@ def test_scores_are_the_base_score_times_appearance(sequence):
 
 def test_min_base_score_keeps_low_base_scores():
     base = OverConfidentTracker([])
-    tracker = AppearanceVerifiedTracker(base, VerifierConfig(min_base_score=0.5))
+    tracker = appearance_verified(base, VerifierConfig(min_base_score=0.5))
     assert tracker._verified(0.4, 0.0) == 0.4 and tracker._verified(0.9, 0.5) == 0.45
 
 
@@ -113,7 +114,7 @@ def test_verifier_abstains_on_a_target_too_small_to_verify(sequence):
     background = (x + 150 if x < 150 else x - 150, y, w, h)
     for min_px, abstains in ((0.0, False), (43.0, False), (45.0, True)):
         base = OverConfidentTracker([background])
-        tracker = AppearanceVerifiedTracker(base, VerifierConfig(min_target_px=min_px))
+        tracker = appearance_verified(base, VerifierConfig(min_target_px=min_px))
         tracker.initialize(sequence.frames[0], sequence.boxes_xywh[0])
         assert tracker.abstains is abstains
         result = tracker.track(frame)
@@ -130,7 +131,7 @@ def test_long_term_declares_lost_when_the_base_stays_confident_on_background(seq
         script.append(_truth(sequence, i) if sequence.visible[i] else script[-1])
     cfg = LongTermConfig(loss_threshold=0.3, reacquire_threshold=0.6, loss_patience=3,
                          confirm_frames=2, max_instance_size=255)
-    verified = LongTermTracker(AppearanceVerifiedTracker(OverConfidentTracker(script)), cfg)
+    verified = LongTermTracker(appearance_verified(OverConfidentTracker(script)), cfg)
     plain = LongTermTracker(OverConfidentTracker(list(script)), cfg)
     for tracker in (verified, plain):
         tracker.initialize(sequence.frames[0], sequence.boxes_xywh[0])
@@ -160,8 +161,8 @@ def test_recent_templates_follow_a_rotating_target():
                          rotation_deg_per_frame=2.0, name="rotating")
     sequence = generate_sequence(spec)
     boxes = [_truth(sequence, i) for i in range(1, 90)]
-    first_only = AppearanceVerifiedTracker(OverConfidentTracker(list(boxes)), VerifierConfig(memory=0))
-    with_memory = AppearanceVerifiedTracker(OverConfidentTracker(list(boxes)), VerifierConfig(memory=2))
+    first_only = appearance_verified(OverConfidentTracker(list(boxes)), VerifierConfig(memory=0))
+    with_memory = appearance_verified(OverConfidentTracker(list(boxes)), VerifierConfig(memory=2))
     for tracker in (first_only, with_memory):
         tracker.initialize(sequence.frames[0], sequence.boxes_xywh[0])
     last = {}

@@ -7,7 +7,7 @@ import pytest
 from siam_tracker_ros.core.appearance_verifier import AppearanceVerifiedTracker
 from siam_tracker_ros.core.config import RuntimeOptions
 from siam_tracker_ros.core.errors import ConfigError
-from siam_tracker_ros.core.factory import build_tracker
+from siam_tracker_ros.build.factory import build_tracker
 from siam_tracker_ros.core.longterm import LongTermTracker
 from siam_tracker_ros.core.nanotrack import NanoTracker, nanotrack_config_for
 from siam_tracker_ros.core.rpn_postprocess import decode_points, point_grid

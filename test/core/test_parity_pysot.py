@@ -13,7 +13,7 @@ import torch
 
 from siam_tracker_ros.core.config import RuntimeOptions
 from siam_tracker_ros.core.mask_projection import canonical_corners
-from siam_tracker_ros.core.pysot_factory import build_pysot_tracker
+from siam_tracker_ros.build.pysot_factory import build_pysot_tracker
 from siam_tracker_ros.core.types import TrackState
 
 from pysot_parity_data import (CASES, INIT_BOX, case_config, frames, reference_model,

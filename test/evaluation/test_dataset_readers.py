@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from siam_tracker_ros.core.errors import InvalidInputError
-from siam_tracker_ros.evaluation.sequences import dataset_names, load_dataset, normalize_rows
+from siam_tracker_ros.evaluation.datasets import dataset_names, load_dataset
+from siam_tracker_ros.evaluation.sequences import normalize_rows
 
 NAN = float("nan")
 

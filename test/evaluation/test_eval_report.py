@@ -8,7 +8,7 @@ import pytest
 from siam_tracker_ros.cli import main
 from siam_tracker_ros.core.errors import InvalidInputError
 from siam_tracker_ros.evaluation.report import build_report, render_markdown, write_json, write_plots
-from siam_tracker_ros.evaluation.sequences import load_dataset
+from siam_tracker_ros.evaluation.datasets import load_dataset
 
 GT = [[4, 4, 10, 8], [5, 4, 10, 8], [6, 5, 10, 8], [7, 5, 10, 8], [8, 6, 10, 8]]
 

@@ -4,7 +4,7 @@ import pytest
 
 from siam_tracker_ros.core.errors import InvalidInputError
 from siam_tracker_ros.data.synthetic import SyntheticSpec, generate_sequence
-from siam_tracker_ros.evaluation.baselines import OpenCVTracker
+from siam_tracker_ros.models.opencv_baselines import OpenCVTracker
 from siam_tracker_ros.evaluation.runner import (
     make_tracker_spec, read_boxes, read_values, read_vot_result, run_evaluation, track_sequence, vot_result_path)
 

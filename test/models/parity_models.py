@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from siam_tracker_ros.core.crop import crop_patch
-from siam_tracker_ros.core.pysot_config import ExperimentConfig, load_pysot_config
+from siam_tracker_ros.models.pysot_config import ExperimentConfig, load_pysot_config
 from siam_tracker_ros.models.builder import build_model
 from siam_tracker_ros.models.checkpoint import load_checkpoint
 from siam_tracker_ros.models.reference_weights import build_reference_state_dict

@@ -5,7 +5,7 @@ import pytest
 
 from siam_tracker_ros.core.config import RuntimeOptions
 from siam_tracker_ros.core.errors import ConfigError
-from siam_tracker_ros.core.pysot_factory import build_pysot_tracker
+from siam_tracker_ros.build.pysot_factory import build_pysot_tracker
 from siam_tracker_ros.models.backends import BackendUnavailable, resolve_backend, runtime_installed
 from siam_tracker_ros.models.backends.cpu_features import cpu_has_bf16
 from siam_tracker_ros.models.backends.tensorrt_backend import tensorrt_available

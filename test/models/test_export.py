@@ -77,7 +77,7 @@ def test_nanotrack_v2_graphs_match_torch():
 
 def test_siamrpn_slim_exports_to_files(tmp_path):
     from siam_tracker_ros.core.config import RuntimeOptions
-    from siam_tracker_ros.core.factory import build_tracker
+    from siam_tracker_ros.build.factory import build_tracker
     from siam_tracker_ros.models.export import network_of
 
     network = network_of(build_tracker("siamrpn_slim", options=RuntimeOptions(device="cpu")))

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from siam_tracker_ros.core.errors import ConfigError
-from siam_tracker_ros.core.pysot_config import pysot_config_from_mapping
+from siam_tracker_ros.models.pysot_config import pysot_config_from_mapping
 from siam_tracker_ros.models.builder import build_model
 
 

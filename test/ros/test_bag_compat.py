@@ -13,7 +13,7 @@ import yaml  # noqa: E402
 
 from siam_tracker_ros.core.errors import InvalidInputError  # noqa: E402
 from siam_tracker_ros.data.synthetic import SyntheticSpec, generate_sequence  # noqa: E402
-from siam_tracker_ros.evaluation.baselines import OpenCVTracker  # noqa: E402
+from siam_tracker_ros.models.opencv_baselines import OpenCVTracker  # noqa: E402
 from siam_tracker_ros.ros import bag_types as B  # noqa: E402
 from siam_tracker_ros.ros.bag_eval import evaluate_bag  # noqa: E402
 from siam_tracker_ros.ros.bag_io import BagReader, BagWriter  # noqa: E402

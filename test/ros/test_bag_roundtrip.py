@@ -36,7 +36,7 @@ def build_tracker(kind):
         return build_eval_tracker(baseline="kcf")[1] if kind == "kcf" else \
             build_eval_tracker("default", device="cpu", num_threads=1)[1]
     except ImportError as exc:  # factory not in this build yet
-        pytest.skip(f"core.factory.build_tracker unavailable: {exc}")
+        pytest.skip(f"build.factory.build_tracker unavailable: {exc}")
 
 
 def jpeg_roundtrip(frame):

@@ -129,7 +129,7 @@ def test_default_model_builds_from_the_installed_share_files(workspace):
     _, install = workspace
     share = install / "siam_tracker" / "share" / "siam_tracker"
     config = share / "config" / "trackers" / "siamrpn_slim.yaml"
-    script = ("python -c 'import sys; from siam_tracker_ros.core.factory import build_tracker; "
+    script = ("python -c 'import sys; from siam_tracker_ros.build.factory import build_tracker; "
               "print(type(build_tracker(config=sys.argv[1])).__name__)' " + str(config))
     result = in_install_space(install, script, timeout_s=300.0)
     assert result.returncode == 0, result.stderr[-3000:]

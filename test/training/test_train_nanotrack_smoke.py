@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from siam_tracker_ros.cli import main as cli_main
-from siam_tracker_ros.core.factory import build_tracker, find_bundled_file
+from siam_tracker_ros.build.factory import build_tracker, find_bundled_file
 from siam_tracker_ros.data.synthetic import SyntheticSpec, generate_sequence
 from siam_tracker_ros.models.checkpoint import load_checkpoint
 from siam_tracker_ros.models.nanotrack import build_nanotrack_model, load_nanotrack

@@ -9,8 +9,8 @@ import torch
 
 from siam_tracker_ros.cli import main as cli_main
 from siam_tracker_ros.core.errors import CheckpointError
-from siam_tracker_ros.core.pysot_config import load_pysot_config
-from siam_tracker_ros.core.pysot_factory import build_pysot_tracker
+from siam_tracker_ros.models.pysot_config import load_pysot_config
+from siam_tracker_ros.build.pysot_factory import build_pysot_tracker
 from siam_tracker_ros.data.synthetic import SyntheticSpec, generate_sequence
 from siam_tracker_ros.models.builder import build_model
 from siam_tracker_ros.models.checkpoint import load_checkpoint

@@ -20,6 +20,7 @@ from typing import Any, Tuple
 
 from ...core.config import RUNTIME_BACKENDS
 from ...core.errors import ConfigError
+from .common import BackendUnavailable
 
 BACKENDS: Tuple[str, ...] = RUNTIME_BACKENDS
 # Fast mode's graph runtime, fastest first as measured by `siam-track bench` on this project's
@@ -27,10 +28,6 @@ BACKENDS: Tuple[str, ...] = RUNTIME_BACKENDS
 # search branch of every PySOT model.
 FAST_BACKEND_ORDER: Tuple[str, ...] = ("onnxruntime", "openvino")
 _MODULES = {"onnxruntime": "onnxruntime", "openvino": "openvino", "tensorrt": "onnxruntime"}
-
-
-class BackendUnavailable(ConfigError):
-    """The requested runtime is not installed or has no usable device here."""
 
 
 def runtime_installed(backend: str) -> bool:

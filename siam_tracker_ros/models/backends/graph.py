@@ -1,7 +1,6 @@
 """A torch model's two exported graphs behind the model interface the trackers call."""
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
@@ -10,6 +9,7 @@ import torch
 
 from ..export import ExportedGraphs, TemplateLayout, export_graphs, template_layout
 from ..siamese import MaskContext
+from .common import BackendUnavailable
 
 # A session: takes {input name: float32 array}, returns the outputs in graph order.
 Session = Callable[[Dict[str, np.ndarray]], List[np.ndarray]]
@@ -101,13 +101,7 @@ def build_graph_network(model: torch.nn.Module, backend: str, num_threads: Optio
         from .tensorrt_backend import open_session
         open_one = lambda data: open_session(data)  # noqa: E731
     else:
-        from . import BackendUnavailable
         raise BackendUnavailable(f"no graph runtime called {backend!r}")
     template_session, _ = open_one(graphs.template_onnx)
     search_session, search_inputs = open_one(graphs.search_onnx)
     return GraphNetwork(model, graphs, backend, template_session, search_session, search_inputs)
-
-
-def threads_or_default(num_threads: Optional[int]) -> int:
-    """Explicit thread count, else torch's current one (the tracker sets it from options)."""
-    return int(num_threads) if num_threads else max(1, torch.get_num_threads() or os.cpu_count() or 1)

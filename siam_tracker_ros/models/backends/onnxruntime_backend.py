@@ -5,7 +5,7 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from . import BackendUnavailable
+from .common import BackendUnavailable, threads_or_default
 
 
 def open_session(onnx_bytes: bytes, num_threads: Optional[int] = None,
@@ -17,7 +17,6 @@ def open_session(onnx_bytes: bytes, num_threads: Optional[int] = None,
     except ImportError:
         raise BackendUnavailable("backend onnxruntime: the onnxruntime package is not installed "
                                  "(pip install onnxruntime)") from None
-    from .graph import threads_or_default
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads_or_default(num_threads)

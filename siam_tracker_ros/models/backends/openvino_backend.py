@@ -6,7 +6,7 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-from . import BackendUnavailable
+from .common import BackendUnavailable, threads_or_default
 from .cpu_features import cpu_has_bf16
 
 
@@ -18,7 +18,6 @@ def open_session(onnx_bytes: bytes, num_threads: Optional[int] = None, bf16: boo
     except ImportError:
         raise BackendUnavailable("backend openvino: the openvino package is not installed "
                                  "(pip install openvino)") from None
-    from .graph import threads_or_default
 
     core = ov.Core()
     model = core.read_model(onnx_bytes)

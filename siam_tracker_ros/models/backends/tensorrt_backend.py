@@ -2,7 +2,7 @@
 the session): needs onnxruntime-gpu with TensorRT and a CUDA device."""
 from __future__ import annotations
 
-from . import BackendUnavailable
+from .common import BackendUnavailable
 
 
 def tensorrt_available() -> str:

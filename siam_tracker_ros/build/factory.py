@@ -12,32 +12,34 @@ verified by appearance (``verifier:``,
 ``config`` may be a file path, a PySOT experiment folder (holding ``config.yaml``), or the name
 of a bundled config (``siamrpn_slim``, ``nanotrack_v1``/``v2``/``v3``, ``siamfc_parameter_free``,
 ``config/trackers/<name>.yaml``, a PySOT
-reference experiment under ``models/pysot/<name>/``). Bundled files are found in the source
-tree, in ``<prefix>/share/siam_tracker`` (pip data files) and in the ROS share directory
-(ament index, looked up lazily: the core never needs ROS).
+reference experiment under ``models/pysot/<name>/``). Bundled files are found by
+:mod:`siam_tracker_ros.models.bundled_files` (source tree, pip data files, ROS share directory).
 
-Models are built lazily (core does not import ``models`` at import time).
+This is the assembly layer: the core trackers get their networks from here (the models of
+:mod:`siam_tracker_ros.models`, prepared by :mod:`.networks`).
 """
 from __future__ import annotations
 
 import os
-import sys
 import warnings
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
+from typing import Any, Dict, Mapping, Optional, Tuple, Union
 
 import yaml
 
-from .config import RuntimeOptions, dataclass_from_mapping
-from .errors import CheckpointError, ConfigError
-from .appearance_verifier import AppearanceVerifiedTracker, VerifierConfig
-from .longterm import LongTermConfig, LongTermTracker, search_geometry_of
-from .siamfc import SiamFCConfig, SiamFCTracker
-from .tracker import Tracker
+from ..core.appearance_verifier import VerifierConfig
+from ..core.config import RuntimeOptions, dataclass_from_mapping
+from ..core.errors import CheckpointError, ConfigError
+from ..core.longterm import LongTermConfig, LongTermTracker
+from ..core.nanotrack import NanoTrackConfig
+from ..core.siamfc import SiamFCConfig, SiamFCTracker
+from ..core.tracker import Tracker
+from ..models.bundled_files import bundled_roots, find_bundled_file
+from .networks import nanotracker
+from .verifier import appearance_verified
 
 PathLike = Union[str, os.PathLike]
 
-SHARE_PACKAGE = "siam_tracker"
 # The bundled default: NanoTrack v3 (upstream weights, exact to the reference tracker), chosen
 # from the real-video validation table (docs/results/val/val.md: scripts/eval_val.py). The
 # project's own SiamRPN-slim stays available as "siamrpn_slim". Without the data files (a bare
@@ -59,28 +61,7 @@ PYSOT_LOST_WINDOW_INFLUENCE = 0.001
 NANOTRACK_SEARCH_STEP = 64
 
 
-# --------------------------------------------------------------------------- bundled files
-def bundled_roots() -> List[Path]:
-    """Directories that may hold the bundled ``config/`` and ``models/`` trees, in search
-    order: the source tree, ``<sys.prefix>/share/siam_tracker``, the ament share directory."""
-    roots = [Path(__file__).resolve().parents[2], Path(sys.prefix) / "share" / SHARE_PACKAGE]
-    try:
-        from ament_index_python.packages import get_package_share_directory  # optional (ROS)
-        roots.append(Path(get_package_share_directory(SHARE_PACKAGE)))
-    except Exception:  # noqa: BLE001 - no ROS, package not installed, bad environment
-        pass
-    return roots
-
-
-def find_bundled_file(relative: PathLike) -> Optional[Path]:
-    """First existing ``<root>/<relative>`` over :func:`bundled_roots`, or None."""
-    for root in bundled_roots():
-        candidate = root / relative
-        if candidate.is_file():
-            return candidate
-    return None
-
-
+# --------------------------------------------------------------------------- config files
 def resolve_config_path(config: Optional[PathLike]) -> Path:
     """The config file for ``config`` (see module doc); ConfigError (one line) if none."""
     if config is None or os.fspath(config) == "default":
@@ -236,10 +217,7 @@ def _verified(tracker: Tracker, verifier_section: Mapping[str, Any], options: Ru
     verifier_cfg = dataclass_from_mapping(VerifierConfig, verifier_section, f"{where} [verifier]")
     if not verifier_cfg.enabled:
         return tracker
-    base = long_term_base(tracker)
-    geometry = search_geometry_of(base)
-    return AppearanceVerifiedTracker(base, verifier_cfg, options, geometry.exemplar_size,
-                                     geometry.context_amount)
+    return appearance_verified(long_term_base(tracker), verifier_cfg, options)
 
 
 def _build_ours_nanotrack(sections: Mapping[str, Dict[str, Any]], path: Path,
@@ -249,7 +227,6 @@ def _build_ours_nanotrack(sections: Mapping[str, Dict[str, Any]], path: Path,
     (upstream checkpoint layout; ``--weights`` wins) or ``model.backend: onnx`` (an upstream
     ONNX pair, ``model.onnx_backbone`` / ``model.onnx_head``, through OpenCV DNN); tracking
     settings in ``tracker:`` (:class:`~siam_tracker_ros.core.nanotrack.NanoTrackConfig`)."""
-    from .nanotrack import NanoTrackConfig, NanoTracker
     where = str(path)
     model_section = dict(sections["model"])
     known = {"type", "version", "weights", "backend", "onnx_backbone", "onnx_head"}
@@ -282,7 +259,7 @@ def _build_ours_nanotrack(sections: Mapping[str, Dict[str, Any]], path: Path,
         model = OnnxNanoTrackModel(backbone, head, int(version))
     else:
         raise ConfigError(f"{where}: model.backend must be torch or onnx, got {backend!r}")
-    tracker: Tracker = NanoTracker(model, track_cfg, options)
+    tracker: Tracker = nanotracker(model, track_cfg, options)
     tracker = _verified(tracker, sections["verifier"], options, where)
     long_term = {"max_instance_size": nanotrack_max_instance_size(track_cfg.instance_size),
                  "widen_step": NANOTRACK_SEARCH_STEP,
@@ -299,7 +276,7 @@ def nanotrack_max_instance_size(instance_size: int) -> int:
 
 def _build_pysot(path: Path, weights: Optional[PathLike], options: RuntimeOptions,
                  overrides: Mapping[str, Any]) -> Tuple[Tracker, Dict[str, Any]]:
-    from .pysot_config import load_pysot_config
+    from ..models.pysot_config import load_pysot_config
     exp = load_pysot_config(path, overrides or None)
     if weights is None:
         raise CheckpointError(f"PySOT config {path} needs a checkpoint: pass weights (--weights)")

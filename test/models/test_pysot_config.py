@@ -6,7 +6,7 @@ import pytest
 
 from siam_tracker_ros.core.config import AnchorConfig, TrackConfig
 from siam_tracker_ros.core.errors import ConfigError
-from siam_tracker_ros.core.pysot_config import load_pysot_config, pysot_config_from_mapping
+from siam_tracker_ros.models.pysot_config import load_pysot_config, pysot_config_from_mapping
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "parity" / "models"
 SHIPPED_DIR = Path(__file__).resolve().parents[2] / "models" / "pysot"

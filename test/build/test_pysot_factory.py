@@ -6,7 +6,7 @@ import torch
 
 from siam_tracker_ros.core.config import RuntimeOptions
 from siam_tracker_ros.core.errors import CheckpointError, ConfigError
-from siam_tracker_ros.core.pysot_factory import build_pysot_tracker
+from siam_tracker_ros.build.pysot_factory import build_pysot_tracker
 from siam_tracker_ros.core.pysot_longterm import PySOTLongTermTracker
 from siam_tracker_ros.core.siammask import SiamMaskTracker
 from siam_tracker_ros.core.siamrpn import SiamRPNTracker

@@ -23,8 +23,8 @@ from typing import Any, Dict, Mapping, Optional, Tuple, Union
 
 import yaml
 
-from .config import AnchorConfig, TrackConfig
-from .errors import ConfigError
+from ..core.config import AnchorConfig, TrackConfig
+from ..core.errors import ConfigError
 
 # Marks a free-form mapping (yacs ``CN(new_allowed=True)``): any keys, any values.
 FREE = object()

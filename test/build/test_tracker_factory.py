@@ -6,14 +6,15 @@ import pytest
 import torch
 import yaml
 
-from siam_tracker_ros.core import factory
+from siam_tracker_ros.build import factory
 from siam_tracker_ros.core.appearance_verifier import AppearanceVerifiedTracker, VerifierConfig
 from siam_tracker_ros.core.errors import CheckpointError, ConfigError
-from siam_tracker_ros.core.factory import (DEFAULT_TRACKER_CONFIG, build_tracker, bundled_roots,
+from siam_tracker_ros.build.factory import (DEFAULT_TRACKER_CONFIG, build_tracker, bundled_roots,
                                            find_bundled_file, resolve_config_path)
 from siam_tracker_ros.core.longterm import LongTermConfig, LongTermTracker
 from siam_tracker_ros.core.siamfc import SiamFCConfig, SiamFCTracker
 from siam_tracker_ros.core.types import TrackState
+from siam_tracker_ros.models import bundled_files
 from siam_tracker_ros.models.parameter_free import ParameterFreeConfig
 
 REPO = Path(__file__).resolve().parents[2]
@@ -86,7 +87,7 @@ def test_bundled_roots_start_with_the_source_tree():
 
 
 def test_default_without_bundled_files_falls_back_to_the_parameter_free_model(monkeypatch, tmp_path):
-    monkeypatch.setattr(factory, "bundled_roots", lambda: [tmp_path])
+    monkeypatch.setattr(bundled_files, "bundled_roots", lambda: [tmp_path])
     with pytest.warns(RuntimeWarning, match="parameter-free"):
         tracker = build_tracker(long_term=True)
     assert isinstance(tracker, LongTermTracker) and tracker.base.cfg == SiamFCConfig()
@@ -217,7 +218,7 @@ def test_pysot_config_with_a_checkpoint_that_does_not_fit(tmp_path):
 def test_pysot_config_builds_a_wrapped_siamrpn_with_its_thresholds(tmp_path):
     """A PySOT config (detected by its keys) + a fitting checkpoint -> H2's SiamRPN tracker;
     long-term thresholds follow TRACK.CONFIDENCE_LOW/HIGH, overrides reach both parts."""
-    from siam_tracker_ros.core.pysot_config import load_pysot_config
+    from siam_tracker_ros.models.pysot_config import load_pysot_config
     from siam_tracker_ros.models.reference_weights import reference_state_dict_for
 
     exp = load_pysot_config(PYSOT_ALEX)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from siam_tracker_ros.core.errors import InvalidInputError
-from siam_tracker_ros.core.frame_source import list_image_files, natural_key, open_frame_source
+from siam_tracker_ros.data.frame_source import list_image_files, natural_key, open_frame_source
 
 
 def _image(value: int, hw=(24, 32)) -> np.ndarray:

@@ -2,19 +2,21 @@
 
 ``SiamRPNTracker`` -> :class:`SiamRPNTracker`; ``SiamMaskTracker`` -> :class:`SiamMaskTracker`
 over it; ``SiamRPNLTTracker`` -> :class:`PySOTLongTermTracker` over it. The model comes from
-``siam_tracker_ros.models.builder`` (imported lazily: core does not depend on models).
+``siam_tracker_ros.models.builder``, prepared for ``options`` by :mod:`.networks`.
 """
 from __future__ import annotations
 
 import os
 from typing import Any, Mapping, Optional, Union
 
-from .config import RuntimeOptions
-from .errors import ConfigError
-from .pysot_config import ExperimentConfig
-from .pysot_longterm import PySOTLongTermTracker
-from .siammask import SiamMaskTracker
-from .siamrpn import SiamRPNTracker
+from ..core.config import RuntimeOptions
+from ..core.errors import ConfigError
+from ..core.pysot_longterm import PySOTLongTermTracker
+from ..core.siammask import SiamMaskTracker
+from ..models.builder import build_model
+from ..models.checkpoint import load_checkpoint
+from ..models.pysot_config import ExperimentConfig
+from .networks import siamrpn_tracker
 
 WeightsSource = Union[str, os.PathLike, Mapping[str, Any], None]
 
@@ -32,12 +34,10 @@ def build_pysot_tracker(exp: ExperimentConfig, weights: WeightsSource,
         raise ConfigError(f"{exp.source}: TRACK.TYPE {kind!r} is not one of "
                           f"{', '.join(TRACKER_TYPES)}")
     if model is None:
-        from ..models.builder import build_model
         model = build_model(exp.model)
     if weights is not None:
-        from ..models.checkpoint import load_checkpoint
         load_checkpoint(model, weights, exp.name)
-    rpn = SiamRPNTracker(model, exp.track, exp.anchor, options)
+    rpn = siamrpn_tracker(model, exp.track, exp.anchor, options)
     if kind == "SiamMaskTracker":
         return SiamMaskTracker(rpn)
     if kind == "SiamRPNLTTracker":

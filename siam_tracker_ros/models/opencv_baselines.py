@@ -22,7 +22,7 @@ from ..core.types import TrackResult, TrackState, validate_frame, validate_init_
 BASELINES = {"csrt": "TrackerCSRT_create", "kcf": "TrackerKCF_create", "mil": "TrackerMIL_create",
              "nano": "TrackerNano"}
 # OpenCV TrackerNano's model pair: NanoTrack v2's ONNX backbone and head, bundled with the
-# NanoTrack checkpoints (paths relative to a bundled root, see core.factory.find_bundled_file).
+# NanoTrack checkpoints (paths relative to a bundled root, see bundled_files.find_bundled_file).
 NANO_DEFAULT_ONNX = ("models/nanotrack/v2/nanotrack_backbone_sim.onnx",
                      "models/nanotrack/v2/nanotrack_head_sim.onnx")
 
@@ -31,7 +31,7 @@ def resolve_nano_models(models: Optional[Tuple[str, str]] = None) -> Tuple[str, 
     """(backbone, head) ONNX paths for ``nano``: the given pair, else the bundled v2 pair;
     InvalidInputError (one line) when a file is missing."""
     if models is None:
-        from ..core.factory import find_bundled_file
+        from .bundled_files import find_bundled_file
 
         found = [find_bundled_file(p) for p in NANO_DEFAULT_ONNX]
         if any(f is None for f in found):

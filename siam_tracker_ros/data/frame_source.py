@@ -17,7 +17,7 @@ from typing import Iterator, List, Optional, Union
 import cv2
 import numpy as np
 
-from .errors import InvalidInputError
+from ..core.errors import InvalidInputError
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp")
 

@@ -1,0 +1,8 @@
+"""Tracker assembly: configs (ours or PySOT's) + models -> ready trackers.
+
+:mod:`.factory` (``build_tracker``: config files, overrides, the long-term and verifier
+wrappers), :mod:`.pysot_factory` (a PySOT experiment's tracker), :mod:`.networks` (the network a
+core tracker runs, prepared for its runtime options), :mod:`.verifier` (the appearance
+verifier with its model). Imports ``core`` and ``models``; evaluation, training, the CLI and
+the ROS node build their trackers here.
+"""
