@@ -45,8 +45,9 @@ sys.path.insert(0, str(ROOT))
 from siam_tracker_ros.core.errors import InvalidInputError, SiamTrackerError  # noqa: E402
 from siam_tracker_ros.models.opencv_baselines import BASELINES, resolve_nano_models  # noqa: E402
 from siam_tracker_ros.evaluation.report import build_report, write_plots  # noqa: E402
+from siam_tracker_ros.build.spec import TrackerSpec, make_tracker_spec  # noqa: E402
 from siam_tracker_ros.evaluation.runner import (  # noqa: E402
-    TIME_SUFFIX, TrackerSpec, make_tracker_spec, read_values, run_evaluation)
+    TIME_SUFFIX, read_values, run_evaluation)
 from siam_tracker_ros.evaluation.datasets import load_dataset  # noqa: E402
 
 DATASET = "val"

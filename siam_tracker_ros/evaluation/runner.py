@@ -10,7 +10,8 @@ Frame 0 holds the initialisation box (confidence 1). The confidence of a frame i
 score while it reports the target (TRACKING / UNCERTAIN) and 0 while it does not (LOST,
 SEARCHING, IDLE), so long-term precision/recall can threshold it. ``<sequence>.txt`` is written
 last and atomically: a sequence whose ``.txt`` has one line per frame is finished and skipped
-on the next run.
+on the next run. What to run is a :class:`siam_tracker_ros.build.spec.TrackerSpec`
+(:func:`~siam_tracker_ros.build.spec.make_tracker_spec`, also importable from here).
 
 VOT reset protocol (``protocol="vot"``, see :mod:`.vot_protocol`): PySOT's layout
 ``<results>/<dataset>/<tracker_name>/baseline/<sequence>/<sequence>_001.txt`` with lines ``1``
@@ -25,10 +26,11 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, Callable, List, Mapping, Optional, Sequence as SequenceType, Tuple
+from typing import Callable, List, Optional, Sequence as SequenceType, Tuple
 
 import numpy as np
 
+from ..build.spec import TrackerSpec, make_tracker_spec  # noqa: F401 (re-exported for callers)
 from ..core.errors import InvalidInputError
 from ..core.tracker import Tracker
 from ..data.sequence import Sequence
@@ -36,75 +38,6 @@ from ..data.sequence import Sequence
 CONFIDENCE_SUFFIX = "_confidence.value"
 TIME_SUFFIX = "_time.value"
 PROTOCOLS = ("ope", "vot")
-
-
-@dataclass(frozen=True)
-class TrackerSpec:
-    """What to evaluate: an OpenCV ``baseline`` (csrt | kcf | mil | nano; ``nano_models`` =
-    TrackerNano's (backbone, head) ONNX files, None = the bundled v2 pair) or one of our trackers
-    built by ``siam_tracker_ros.build.factory.build_tracker(config, weights, options, long_term,
-    overrides)`` (``config`` None = the factory's default tracker)."""
-
-    name: str
-    baseline: Optional[str] = None
-    config: Optional[str] = None
-    weights: Optional[str] = None
-    long_term: bool = False
-    device: str = "auto"
-    num_threads: Optional[int] = None
-    nano_models: Optional[Tuple[str, str]] = None
-    overrides: Optional[Tuple[Tuple[str, Any], ...]] = None
-
-    def build(self) -> Tracker:
-        if self.baseline:
-            from ..models.opencv_baselines import OpenCVTracker
-
-            return OpenCVTracker(self.baseline, self.nano_models)
-        try:
-            from ..build.factory import build_tracker
-        except ImportError as exc:
-            raise InvalidInputError(
-                "our trackers need siam_tracker_ros.build.factory.build_tracker, which this build "
-                "does not have yet; evaluate an OpenCV baseline with --baseline csrt|kcf|mil") from exc
-        from ..core.config import RuntimeOptions
-
-        options = RuntimeOptions(device=self.device, num_threads=self.num_threads)
-        return build_tracker(self.config, weights=self.weights, options=options, long_term=self.long_term,
-                             overrides=dict(self.overrides) if self.overrides else None)
-
-
-def make_tracker_spec(config: Optional[str] = None, baseline: Optional[str] = None,
-                      weights: Optional[str] = None, long_term: bool = False,
-                      name: Optional[str] = None, device: str = "auto",
-                      num_threads: Optional[int] = None,
-                      nano_models: Optional[Tuple[str, str]] = None,
-                      overrides: Optional[Mapping[str, Any]] = None) -> TrackerSpec:
-    """A :class:`TrackerSpec` with the default result-folder name: ``opencv-<kind>`` for a
-    baseline, else the config file's stem or bundled name (``default`` without one), ``-lt``
-    appended for the long-term wrapper. ``overrides``: ``build_tracker`` overrides (dotted keys)."""
-    if baseline:
-        from ..models.opencv_baselines import BASELINES
-
-        if baseline not in BASELINES:
-            raise InvalidInputError(f"unknown baseline {baseline!r} (known: {', '.join(BASELINES)})")
-        default = f"opencv-{baseline}"
-    else:
-        if config is not None and config != "default":
-            from ..core.errors import ConfigError
-            from ..build.factory import resolve_config_path
-
-            try:
-                resolve_config_path(config)   # a file, a folder or a bundled config name
-            except ConfigError:
-                raise InvalidInputError(f"tracker config {config} does not exist (neither a file "
-                                        f"nor a bundled config name)") from None
-        default = Path(config).stem if config and config != "default" else "default"
-        default += "-lt" if long_term else ""
-    cfg = None if config == "default" else config
-    return TrackerSpec(name=name or default, baseline=baseline, config=cfg, weights=weights,
-                       long_term=long_term, device=device, num_threads=num_threads,
-                       nano_models=tuple(nano_models) if nano_models else None,
-                       overrides=tuple(sorted(overrides.items())) if overrides else None)
 
 
 @dataclass

@@ -131,26 +131,15 @@ def build_eval_tracker(config: Optional[str] = None, baseline: Optional[str] = N
                        weights: Optional[str] = None, long_term: bool = False, device: str = "auto",
                        num_threads: Optional[int] = None, exact: bool = False,
                        fp16: bool = False) -> Tuple[str, Tracker]:
-    """(name, tracker) for ``bag eval``: an OpenCV ``baseline`` (csrt | kcf | mil), or
-    ``build.factory.build_tracker(config, weights, options, long_term)`` with ``config`` a path,
-    a bundled config name or "default"/None. ``exact=False`` (default) is what the node runs
-    (``RuntimeOptions(exact=False)``); ``exact=True`` reproduces PySOT's numerics."""
-    if baseline:
-        from ..models.opencv_baselines import OpenCVTracker
+    """(name, tracker) for ``bag eval``: an OpenCV ``baseline`` (csrt | kcf | mil), or one of
+    ours (``config`` a path, a bundled config name or "default"/None), built from a
+    :class:`~siam_tracker_ros.build.spec.TrackerSpec`. ``exact=False`` (default) is what the
+    node runs; ``exact=True`` reproduces PySOT's numerics."""
+    from ..build.spec import make_tracker_spec
 
-        return f"opencv-{baseline}", OpenCVTracker(baseline)
-    from ..core.config import RuntimeOptions
-    from ..core.errors import ConfigError
-    from ..build.factory import build_tracker
-
-    config = None if config in (None, "default") else config
-    try:
-        options = RuntimeOptions(device=device, fp16=fp16, exact=exact, num_threads=num_threads)
-    except ValueError as exc:
-        raise ConfigError(f"device: {exc}") from None
-    tracker = build_tracker(config, weights=weights, options=options, long_term=long_term)
-    name = "default" if config is None else Path(str(config)).stem
-    return name + ("-lt" if long_term else ""), tracker
+    spec = make_tracker_spec(config=config, baseline=baseline, weights=weights, long_term=long_term,
+                             device=device, num_threads=num_threads, exact=exact, fp16=fp16)
+    return spec.name, spec.build()
 
 
 def select_image_topic(reader: BagReader, wanted: Optional[str]) -> Tuple[str, bool]:

@@ -64,12 +64,13 @@ def load_tracker(settings: NodeSettings, warm_up_model: bool = True) -> Tuple[Tr
 
     Raises ConfigError / CheckpointError with one line when the config or checkpoint is unusable.
     """
-    from ..build.factory import build_tracker
+    from ..build.spec import TrackerSpec
 
-    config = settings.model_config or None       # a path or a bundled config name
-    weights = settings.model_weights or None
-    tracker = build_tracker(config=config, weights=weights, options=runtime_options(settings),
-                            long_term=settings.long_term)
+    spec = TrackerSpec.with_options(model_name(settings), runtime_options(settings),
+                                    config=settings.model_config or None,   # a path or a bundled name
+                                    weights=settings.model_weights or None,
+                                    long_term=settings.long_term)
+    tracker = spec.build()
     has_mask = warm_up(tracker) if warm_up_model else False
     return tracker, model_name(settings), has_mask
 
