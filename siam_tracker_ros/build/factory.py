@@ -32,6 +32,7 @@ from ..core.config import RuntimeOptions, dataclass_from_mapping
 from ..core.errors import CheckpointError, ConfigError
 from ..core.longterm import LongTermConfig, LongTermTracker
 from ..core.nanotrack import NanoTrackConfig
+from ..core.pysot_longterm import PySOTLongTermTracker
 from ..core.siamfc import SiamFCConfig, SiamFCTracker
 from ..core.tracker import Tracker
 from ..models.bundled_files import bundled_roots, find_bundled_file
@@ -302,7 +303,7 @@ def pysot_max_instance_size(instance_size: int, stride: int) -> int:
 def long_term_base(tracker: Tracker) -> Tracker:
     """The tracker a :class:`LongTermTracker` should wrap: PySOT's own long-term tracker is
     replaced by its inner SiamRPN (our hysteresis and global re-detection supersede it)."""
-    if type(tracker).__name__ == "PySOTLongTermTracker" and hasattr(tracker, "rpn"):
+    if isinstance(tracker, PySOTLongTermTracker):
         return tracker.rpn
     return tracker
 

@@ -3,18 +3,15 @@ from __future__ import annotations
 
 from ..core.appearance_verifier import AppearanceVerifiedTracker, VerifierConfig
 from ..core.config import RuntimeOptions
-from ..core.longterm import search_geometry_of
 from ..core.tracker import SearchableTracker
 from ..models.parameter_free import build_parameter_free_model
 
 
 def appearance_verified(base: SearchableTracker, cfg: VerifierConfig = VerifierConfig(),
                         options: RuntimeOptions = RuntimeOptions()) -> AppearanceVerifiedTracker:
-    """``base`` verified by the parameter-free model's appearance match, with the base's
-    template geometry (exemplar size, context)."""
-    geometry = search_geometry_of(base)
-    return AppearanceVerifiedTracker(base, build_parameter_free_model(), cfg, options,
-                                     geometry.exemplar_size, geometry.context_amount)
+    """``base`` verified by the parameter-free model's appearance match (windows with the
+    base's template geometry)."""
+    return AppearanceVerifiedTracker(base, build_parameter_free_model(), cfg, options)
 
 
 __all__ = ["appearance_verified"]

@@ -31,9 +31,8 @@ from typing import List, Optional, Sequence
 import numpy as np
 
 from .config import RuntimeOptions
-from .longterm import search_geometry_of
 from .siamfc import CorrelationModel, SiamFCConfig, SiamFCTracker
-from .tracker import Proposal, SearchableTracker, TargetState
+from .tracker import DelegatingTracker, Proposal, SearchableTracker, TargetState
 from .types import TrackResult
 
 
@@ -84,18 +83,21 @@ class VerifierConfig:
                              f"{self.update_every}")
 
 
-class AppearanceVerifiedTracker:
+class AppearanceVerifiedTracker(DelegatingTracker):
     """A :class:`SearchableTracker` over ``base`` whose scores are verified by appearance
     (see the module doc). ``TrackResult.extras`` gains ``base_score`` and ``appearance``.
+    State, search geometry and ``accept`` are the base's (:class:`DelegatingTracker`).
 
     ``model``: the verification features (the parameter-free model; built by
-    :func:`siam_tracker_ros.build.verifier.appearance_verified`)."""
+    :func:`siam_tracker_ros.build.verifier.appearance_verified`). The verification windows use
+    the base's template geometry (exemplar size, context)."""
 
     def __init__(self, base: SearchableTracker, model: CorrelationModel,
                  cfg: VerifierConfig = VerifierConfig(),
-                 options: RuntimeOptions = RuntimeOptions(),
-                 exemplar_size: int = 127, context_amount: float = 0.5) -> None:
-        self.base = base
+                 options: RuntimeOptions = RuntimeOptions()) -> None:
+        super().__init__(base)
+        geometry = base.search_geometry
+        exemplar_size, context_amount = geometry.exemplar_size, geometry.context_amount
         self.cfg = cfg
         self._window = exemplar_size + 2 * cfg.search_margin
         # The verifier is a SiamFC tracker over the parameter-free model that is never moved:
@@ -115,28 +117,6 @@ class AppearanceVerifiedTracker:
 
     def _new_verifier(self) -> SiamFCTracker:
         return SiamFCTracker(self._model, self._fc_cfg, self._options)
-
-    # --- geometry the long-term wrapper reads ---------------------------------------------
-    @property
-    def exemplar_size(self) -> int:
-        return self.verifier.cfg.exemplar_size
-
-    @property
-    def instance_size(self) -> int:
-        return search_geometry_of(self.base).instance_size
-
-    @property
-    def context_amount(self) -> float:
-        return self.verifier.cfg.context_amount
-
-    # --- state delegation ------------------------------------------------------------------
-    @property
-    def state(self) -> Optional[TargetState]:
-        return self.base.state
-
-    @state.setter
-    def state(self, value: Optional[TargetState]) -> None:
-        self.base.state = value
 
     # --- verification ------------------------------------------------------------------------
     def appearance(self, frame: np.ndarray, boxes_xywh: Sequence[Sequence[float]]) -> List[float]:
@@ -211,25 +191,19 @@ class AppearanceVerifiedTracker:
     def propose(self, frame: np.ndarray, center_xy: Sequence[float],
                 instance_size: Optional[int] = None,
                 window_influence: Optional[float] = None) -> Proposal:
-        kwargs = {} if window_influence is None else {"window_influence": window_influence}
-        proposal = self.base.propose(frame, center_xy, instance_size, **kwargs)
+        proposal = self.base.propose(frame, center_xy, instance_size,
+                                     window_influence=window_influence)
         return self._verify_proposals(frame, [proposal])[0]
 
     def propose_many(self, frame: np.ndarray, centers_xy: Sequence[Sequence[float]],
                      instance_size: int, window_influence: Optional[float] = None) -> List[Proposal]:
-        kwargs = {} if window_influence is None else {"window_influence": window_influence}
-        if hasattr(self.base, "propose_many"):
-            proposals = self.base.propose_many(frame, centers_xy, instance_size, **kwargs)
-        else:
-            proposals = [self.base.propose(frame, c, instance_size, **kwargs) for c in centers_xy]
+        proposals = self.base.propose_many(frame, centers_xy, instance_size,
+                                           window_influence=window_influence)
         return self._verify_proposals(frame, proposals)
 
     def _verify_proposals(self, frame: np.ndarray, proposals: Sequence[Proposal]) -> List[Proposal]:
         appearance = self.appearance(frame, [p.box_xywh for p in proposals])
         return [replace(p, score=self._verified(p.score, a)) for p, a in zip(proposals, appearance)]
-
-    def accept(self, proposal: Proposal) -> None:
-        self.base.accept(proposal)
 
 
 __all__ = ["AppearanceVerifiedTracker", "VerifierConfig"]

@@ -13,7 +13,7 @@ States (``TrackResult.state``), with ``c`` the base tracker's confidence on the 
   the last trusted box and ``TrackResult.is_target_visible`` is False.
 
 Re-detection (SEARCHING): windows at the target's last scale, ``windows_per_frame`` per frame
-(batched with ``propose_many`` when the base has it), so a searching frame costs about as much
+(through the base's ``propose_many``, batched where the base can), so a searching frame costs about as much
 as ``windows_per_frame`` windows of ``max_instance_size`` px:
 
 1. widening: one window at the last centre per step, the network input growing by
@@ -37,7 +37,6 @@ with :class:`~siam_tracker_ros.core.distractor.DistractorMemory` on every frame 
 """
 from __future__ import annotations
 
-import inspect
 import math
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -46,7 +45,7 @@ import numpy as np
 
 from .distractor import DistractorMemory
 from .errors import ConfigError, NotInitializedError
-from .tracker import Proposal, SearchableTracker, TargetState
+from .tracker import DelegatingTracker, Proposal, SearchableTracker, SearchGeometry
 from .types import TrackResult, TrackState, validate_frame
 
 BoxXYWH = Tuple[float, float, float, float]
@@ -66,7 +65,7 @@ class LongTermConfig:
     windows_per_frame: search windows evaluated per SEARCHING frame (cost control).
     tile_overlap: extra overlap of the global tiles' detectable regions (fraction).
     search_window_influence: cosine-window weight for search windows (None = the base's
-      default for a non-default input size), passed when the base's ``propose`` takes it.
+      default for a non-default input size).
     distractor_aware + distractor_*: DaSiamRPN-style re-ranking (see core/distractor.py);
       distractor_scan: also search the whole first frame once at initialisation for
       look-alikes to remember (costs one global search, all windows, on that frame).
@@ -104,43 +103,6 @@ class LongTermConfig:
             raise ValueError(f"search_window_influence must be in [0, 1], got {self.search_window_influence}")
         if self.distractor_weight < 0:
             raise ValueError(f"distractor_weight must be >= 0, got {self.distractor_weight}")
-
-
-@dataclass(frozen=True)
-class SearchGeometry:
-    """Crop geometry of the base tracker: template input ``exemplar_size`` px, normal search
-    input ``instance_size`` px, context ``context_amount``."""
-
-    exemplar_size: int = 127
-    instance_size: int = 255
-    context_amount: float = 0.5
-
-    def context_side(self, size_wh: Sequence[float]) -> float:
-        """Template context side ``s_z`` (frame px) of a target of ``size_wh``."""
-        w, h = float(size_wh[0]), float(size_wh[1])
-        pad = self.context_amount * (w + h)
-        return math.sqrt((w + pad) * (h + pad))
-
-    def detectable_span(self, size_wh: Sequence[float], instance_size: int) -> float:
-        """Side (frame px) of the square of target centres a window of input ``instance_size``
-        can detect: ``s_z * (instance - exemplar) / exemplar``."""
-        return self.context_side(size_wh) * (instance_size - self.exemplar_size) / self.exemplar_size
-
-
-def search_geometry_of(tracker: object) -> SearchGeometry:
-    """The base tracker's crop geometry, from a config with ``exemplar_size``,
-    ``instance_size`` and ``context_amount`` (``cfg`` / ``track_cfg``, also of a wrapped
-    ``rpn``); PySOT's defaults when none is found."""
-    for obj in (tracker, getattr(tracker, "rpn", None), getattr(tracker, "base", None)):
-        if obj is None:
-            continue
-        for holder in (obj, getattr(obj, "track_cfg", None), getattr(obj, "cfg", None)):
-            try:
-                return SearchGeometry(int(holder.exemplar_size), int(holder.instance_size),
-                                      float(holder.context_amount))
-            except (AttributeError, TypeError, ValueError):
-                continue
-    return SearchGeometry()
 
 
 @dataclass(frozen=True)
@@ -204,9 +166,10 @@ def plan_search(frame_wh: Sequence[int], last_center_xy: Sequence[float], size_w
     return widening, [SearchWindow(c, cfg.max_instance_size) for c in tiles]
 
 
-class LongTermTracker:
+class LongTermTracker(DelegatingTracker):
     """Hysteresis + local-to-global re-detection (+ optional distractor-aware re-ranking)
-    over a :class:`SearchableTracker`; itself a SearchableTracker (search calls delegate).
+    over a :class:`SearchableTracker`; itself a SearchableTracker (state, geometry and search
+    calls delegate to the base, :class:`DelegatingTracker`).
 
     ``TrackResult.extras``: ``proposals`` (search windows evaluated on the frame),
     ``frames_since_seen`` (frames since the last trusted box), ``search_stage``
@@ -215,13 +178,11 @@ class LongTermTracker:
     """
 
     def __init__(self, base: SearchableTracker, cfg: LongTermConfig = LongTermConfig()) -> None:
-        self.base = base
-        self.geometry = search_geometry_of(base)
+        super().__init__(base)
+        self.geometry = base.search_geometry
         self.memory: Optional[DistractorMemory] = None
         self._cfg = LongTermConfig()
         self.cfg = cfg
-        params = inspect.signature(base.propose).parameters
-        self._propose_takes_window = "window_influence" in params
         self._mode = TrackState.IDLE
         self._low_count = 0
         self._last_box: BoxXYWH = (0.0, 0.0, 0.0, 0.0)
@@ -254,22 +215,6 @@ class LongTermTracker:
             self.memory = DistractorMemory(cfg.distractor_memory, cfg.distractor_weight,
                                            cfg.distractor_min_score)
         self._cfg = cfg
-
-    # --- SearchableTracker delegation -------------------------------------------------
-    @property
-    def state(self) -> Optional[TargetState]:
-        return self.base.state
-
-    @state.setter
-    def state(self, value: Optional[TargetState]) -> None:
-        self.base.state = value
-
-    def propose(self, frame: np.ndarray, center_xy: Sequence[float],
-                instance_size: Optional[int] = None, **kwargs) -> Proposal:
-        return self.base.propose(frame, center_xy, instance_size, **kwargs)
-
-    def accept(self, proposal: Proposal) -> None:
-        self.base.accept(proposal)
 
     @property
     def mode(self) -> TrackState:
@@ -389,20 +334,15 @@ class LongTermTracker:
         return windows
 
     def _propose_windows(self, frame: np.ndarray, windows: Sequence[SearchWindow]) -> List[Proposal]:
-        """Run the windows, grouped by input size, batched when the base can."""
-        kwargs = {}
-        if self.cfg.search_window_influence is not None and self._propose_takes_window:
-            kwargs["window_influence"] = self.cfg.search_window_influence
+        """Run the windows, grouped by input size (one ``propose_many`` call per size)."""
         groups: Dict[int, List[SearchWindow]] = {}
         for window in windows:
             groups.setdefault(window.instance_size, []).append(window)
         proposals: List[Proposal] = []
         for size, group in groups.items():
             centers = [w.center_xy for w in group]
-            if hasattr(self.base, "propose_many"):
-                proposals.extend(self.base.propose_many(frame, centers, size, **kwargs))
-            else:
-                proposals.extend(self.base.propose(frame, c, size, **kwargs) for c in centers)
+            proposals.extend(self.base.propose_many(
+                frame, centers, size, window_influence=self.cfg.search_window_influence))
         return proposals
 
     def _rerank(self, proposals: Sequence[Proposal], anchor_first: bool, frame: np.ndarray

@@ -41,7 +41,7 @@ from .crop import CropWindow, crop_patch
 from .config import RuntimeOptions
 from .errors import NotInitializedError
 from .torch_device import configure_numerics, inference_dtype, resolve_device
-from .tracker import Proposal, TargetState
+from .tracker import Proposal, SearchGeometry, TargetState
 from .types import TrackResult, TrackState, validate_frame, validate_init_box
 
 
@@ -200,6 +200,11 @@ class SiamFCTracker:
     @property
     def context_amount(self) -> float:
         return self.cfg.context_amount
+
+    @property
+    def search_geometry(self) -> SearchGeometry:
+        return SearchGeometry(int(self.cfg.exemplar_size), int(self.cfg.instance_size),
+                              float(self.cfg.context_amount))
 
     def context_side(self, size_wh: Sequence[float]) -> float:
         """Template context side ``s_z`` (frame px) for a target of ``size_wh``."""

@@ -36,12 +36,6 @@ class SiamMaskTracker(ComposedOverSiamRPN):
             raise ConfigError("SiamMaskTracker needs a model with a mask refinement head")
         super().__init__(rpn)
 
-    def initialize(self, frame: np.ndarray, box_xywh: Sequence[float]) -> TrackResult:
-        return self.rpn.initialize(frame, box_xywh)
-
-    def reset(self) -> None:
-        self.rpn.reset()
-
     def track(self, frame: np.ndarray) -> TrackResult:
         """SiamRPN step, then the mask, polygon and rotation of this frame."""
         outcome, result = self.rpn.track_step(frame)

@@ -29,7 +29,7 @@ from .crop import CropWindow, crop_patch, crop_patch_tensor
 from .errors import InvalidInputError, NotInitializedError
 from .rpn_postprocess import ScoreMapDecoder, Selection, foreground_score, loc_deltas
 from .torch_device import configure_numerics, inference_dtype, resolve_device, synchronize
-from .tracker import Proposal, TargetState
+from .tracker import DelegatingTracker, OneWindowAtATime, Proposal, SearchGeometry, TargetState
 from .types import TrackResult, TrackState, validate_frame, validate_init_box
 
 BoxXYWH = Tuple[float, float, float, float]
@@ -115,7 +115,7 @@ def _ms(start: float, end: float) -> float:
     return (end - start) * 1000.0
 
 
-class SiamRPNTracker:
+class SiamRPNTracker(OneWindowAtATime):
     """PySOT's SiamRPN tracker over a :class:`SiameseModel` (``template``/``track``).
 
     Implements :class:`~siam_tracker_ros.core.tracker.SearchableTracker`. ``options`` picks the
@@ -197,6 +197,13 @@ class SiamRPNTracker:
         if not self.is_initialized:
             raise NotInitializedError("tracker has no target: call initialize(frame, box) first")
         return self.state
+
+    @property
+    def search_geometry(self) -> SearchGeometry:
+        """Template / normal search input and context of the tracking config."""
+        cfg = self.track_cfg
+        return SearchGeometry(int(cfg.exemplar_size), int(cfg.instance_size),
+                              float(cfg.context_amount))
 
     # ----------------------------------------------------------------- steps
     def decoder(self, instance_size: int) -> ScoreMapDecoder:
@@ -373,28 +380,16 @@ class SiamRPNTracker:
         return dict(outputs), _ms(t0, t1), _ms(t1, t2)
 
 
-class ComposedOverSiamRPN:
+class ComposedOverSiamRPN(DelegatingTracker):
     """Base of the trackers composed over a :class:`SiamRPNTracker` (SiamMask, PySOT long-term):
-    the target state lives in the wrapped ``rpn``, so there is one copy of it."""
+    the target state lives in the wrapped ``rpn`` (PySOT long-term: stored unclipped), so there
+    is one copy of it; state, geometry and the search calls delegate to it
+    (:class:`DelegatingTracker`)."""
 
     def __init__(self, rpn: SiamRPNTracker) -> None:
-        self.rpn = rpn
+        super().__init__(rpn)
 
     @property
-    def state(self) -> Optional[TargetState]:
-        """The wrapped tracker's target state (PySOT long-term: stored unclipped)."""
-        return self.rpn.state
-
-    @state.setter
-    def state(self, value: Optional[TargetState]) -> None:
-        self.rpn.state = value
-
-    def propose(self, frame: np.ndarray, center_xy: Sequence[float],
-                instance_size: Optional[int] = None,
-                window_influence: Optional[float] = None) -> SiamProposal:
-        """One search window of the wrapped SiamRPN (re-detection); no state change."""
-        return self.rpn.propose(frame, center_xy, instance_size, window_influence)
-
-    def accept(self, proposal: Proposal) -> None:
-        """Move the wrapped tracker's state to ``proposal``."""
-        self.rpn.accept(proposal)
+    def rpn(self) -> SiamRPNTracker:
+        """The wrapped SiamRPN tracker (``base``)."""
+        return self.base

@@ -14,7 +14,7 @@ import numpy as np
 from ..core.config import RuntimeOptions
 from ..core.errors import ConfigError
 from ..core.longterm import LongTermTracker
-from ..core.tracker import Tracker
+from ..core.tracker import Tracker, layer_of
 from .params import NodeSettings
 
 WARM_UP_FRAME_HW = (480, 640)
@@ -75,27 +75,17 @@ def load_tracker(settings: NodeSettings, warm_up_model: bool = True) -> Tuple[Tr
     return tracker, model_name(settings), has_mask
 
 
-def _long_term_part(tracker: Tracker) -> Optional[LongTermTracker]:
-    """The LongTermTracker in ``tracker`` (itself, or wrapped as ``.base``), or None."""
-    seen = 0
-    while tracker is not None and seen < 4:
-        if isinstance(tracker, LongTermTracker):
-            return tracker
-        tracker, seen = getattr(tracker, "base", None), seen + 1
-    return None
-
-
 def long_term_settings(tracker: Tracker) -> Optional[Dict[str, Any]]:
     """The tracker's long-term settings (LongTermConfig fields → values), None when it has no
     long-term part."""
-    part = _long_term_part(tracker)
+    part = layer_of(tracker, LongTermTracker)
     return None if part is None else dataclasses.asdict(part.cfg)
 
 
 def apply_tracker_settings(tracker: Tracker, values: Mapping[str, Any]) -> None:
     """Replace long-term settings (LongTermConfig field → value) of a built tracker; takes
     effect on the next frame. ConfigError (one line) for an invalid combination."""
-    part = _long_term_part(tracker)
+    part = layer_of(tracker, LongTermTracker)
     if part is None:
         raise ConfigError(f"{type(tracker).__name__} has no long-term settings")
     try:

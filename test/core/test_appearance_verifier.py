@@ -7,8 +7,8 @@ import pytest
 
 from siam_tracker_ros.build.verifier import appearance_verified
 from siam_tracker_ros.core.appearance_verifier import VerifierConfig
-from siam_tracker_ros.core.longterm import LongTermConfig, LongTermTracker, search_geometry_of
-from siam_tracker_ros.core.tracker import Proposal, TargetState
+from siam_tracker_ros.core.longterm import LongTermConfig, LongTermTracker
+from siam_tracker_ros.core.tracker import OneWindowAtATime, Proposal, SearchGeometry, TargetState
 from siam_tracker_ros.core.types import TrackResult, TrackState
 from siam_tracker_ros.data.synthetic import SyntheticSpec, generate_sequence
 
@@ -16,7 +16,7 @@ from siam_tracker_ros.data.synthetic import SyntheticSpec, generate_sequence
 pytestmark = pytest.mark.usefixtures("one_torch_thread")     # test/conftest.py
 
 
-class OverConfidentTracker:
+class OverConfidentTracker(OneWindowAtATime):
     """A SearchableTracker that always answers score 1.0: ``track`` follows the boxes it is
     given (``script``), ``propose`` boxes the window centre. Records window influences."""
 
@@ -25,6 +25,10 @@ class OverConfidentTracker:
         self.exemplar_size, self.instance_size, self.context_amount = 127, 255, 0.5
         self.state: Optional[TargetState] = None
         self.window_influences: List[Optional[float]] = []
+
+    @property
+    def search_geometry(self):
+        return SearchGeometry(self.exemplar_size, self.instance_size, self.context_amount)
 
     def initialize(self, frame, box_xywh):
         x, y, w, h = box_xywh
@@ -97,7 +101,7 @@ def test_scores_are_the_base_score_times_appearance(sequence):
     assert base.window_influences[-1] is None and verified[0].score > 0.7
     tracker.accept(verified[0])
     assert np.allclose(base.state.center_xy, centers[0])
-    geometry = search_geometry_of(tracker)
+    geometry = tracker.search_geometry
     assert (geometry.exemplar_size, geometry.instance_size) == (127, 255)
 
 

@@ -9,10 +9,9 @@ import pytest
 from siam_tracker_ros.core.distractor import box_iou
 from siam_tracker_ros.core.errors import ConfigError, NotInitializedError
 from siam_tracker_ros.core.longterm import (LongTermConfig, LongTermTracker, SearchGeometry,
-                                            plan_search, search_geometry_of, tile_centers,
-                                            widening_sizes)
+                                            plan_search, tile_centers, widening_sizes)
 from siam_tracker_ros.core.siamfc import SiamFCConfig, SiamFCTracker
-from siam_tracker_ros.core.tracker import Proposal, TargetState
+from siam_tracker_ros.core.tracker import OneWindowAtATime, Proposal, TargetState
 from siam_tracker_ros.core.types import TrackResult, TrackState
 from siam_tracker_ros.data.synthetic import SyntheticSpec, generate_sequence
 from siam_tracker_ros.models.parameter_free import build_parameter_free_model
@@ -21,7 +20,7 @@ from siam_tracker_ros.models.parameter_free import build_parameter_free_model
 pytestmark = pytest.mark.usefixtures("one_torch_thread")     # test/conftest.py
 
 
-class ScriptedTracker:
+class ScriptedTracker(OneWindowAtATime):
     """A SearchableTracker whose confidences come from a script (one value per call of
     track/propose); it moves the box 1 px right per track() and records every search."""
 
@@ -30,6 +29,10 @@ class ScriptedTracker:
         self.exemplar_size, self.instance_size, self.context_amount = exemplar_size, instance_size, 0.5
         self.state: Optional[TargetState] = None
         self.calls: List[tuple] = []          # (kind, center, instance_size)
+
+    @property
+    def search_geometry(self):
+        return SearchGeometry(self.exemplar_size, self.instance_size, self.context_amount)
 
     def initialize(self, frame, box_xywh):
         x, y, w, h = box_xywh
@@ -48,7 +51,7 @@ class ScriptedTracker:
     def reset(self):
         self.state = None
 
-    def propose(self, frame, center_xy, instance_size=None):
+    def propose(self, frame, center_xy, instance_size=None, window_influence=None):
         self.calls.append(("propose", tuple(center_xy), instance_size))
         score = next(self.scores)
         return Proposal(self._box(center_xy), score, score)
@@ -172,10 +175,11 @@ def test_tile_centres_and_widening_sizes():
     assert widening_sizes(SearchGeometry(instance_size=287), LongTermConfig(max_instance_size=383)) == [383]
 
 
-def test_geometry_is_read_from_the_base_tracker():
+def test_geometry_is_the_base_trackers_search_geometry():
     tracker = SiamFCTracker(build_parameter_free_model(), SiamFCConfig(instance_size=287))
-    assert search_geometry_of(tracker) == SearchGeometry(127, 287, 0.5)
-    assert search_geometry_of(object()) == SearchGeometry()
+    assert tracker.search_geometry == SearchGeometry(127, 287, 0.5)
+    lt = LongTermTracker(tracker)
+    assert lt.geometry == lt.search_geometry == SearchGeometry(127, 287, 0.5)
 
 
 def test_config_validation_and_runtime_update():
