@@ -29,9 +29,17 @@ from siam_node_harness import isolated_ros_env, wait_until  # noqa: E402
 
 pytestmark = pytest.mark.ros
 REPO_ROOT = Path(__file__).resolve().parents[2]
-# Not part of the package: the venv, VCS data, build outputs and caches of the checkout.
-_NOT_SOURCES = (".venv", ".git", "out", "build", "install", "log", ".ros_build", "__pycache__",
-                ".pytest_cache", "*.pyc", "*.egg-info")
+# Not part of the package: the venv, VCS data, build outputs and caches of the checkout (the
+# output folders only at its root: siam_tracker_ros/build/ is source).
+_ROOT_OUTPUTS = (".venv", ".git", "out", "build", "install", "log", ".ros_build")
+_ANYWHERE = shutil.ignore_patterns("__pycache__", ".pytest_cache", "*.pyc", "*.egg-info")
+
+
+def _not_sources(directory: str, names: list) -> set:
+    ignored = set(_ANYWHERE(directory, names))
+    if Path(directory) == REPO_ROOT:
+        ignored |= set(_ROOT_OUTPUTS) & set(names)
+    return ignored
 BUILD_TIMEOUT_S = 600.0
 READY_TIMEOUT_S = 120.0
 PY_DIR = f"python{sys.version_info[0]}.{sys.version_info[1]}"
@@ -55,7 +63,7 @@ def workspace(tmp_path_factory):
     # the dev .venv (inside the checkout on a fresh clone) under the source directory, and CMake
     # refuses include paths (numpy's, from the venv) "prefixed in the source directory".
     source = ws / "src" / "siam_tracker"
-    shutil.copytree(REPO_ROOT, source, symlinks=True, ignore=shutil.ignore_patterns(*_NOT_SOURCES))
+    shutil.copytree(REPO_ROOT, source, symlinks=True, ignore=_not_sources)
     env = dict(os.environ)
     env.pop("PYTHONPATH", None)      # build as a user's shell would: no source tree on the path
     cmd = [colcon, "--log-base", str(ws / "log"), "build", "--base-paths", str(ws / "src"),
