@@ -36,7 +36,7 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "video", help="track a target through a video file or a folder of frames",
         description="Track one target (given by --init or --select on the first frame) through a "
-                    "video file or a folder of images (png/jpg/bmp, natural name order) and write "
+                    "video file or a folder of images (jpg/png/bmp/tif/webp/ppm, natural name order) and write "
                     "per-frame boxes, scores and states as JSON.")
     parser.add_argument("source", metavar="SOURCE", help="video file or folder of frames")
     add_config_args(parser, config_help="tracker config: our YAML, a PySOT config.yaml, or a bundled "
