@@ -31,5 +31,5 @@ rm -rf "out/results/$PRESET"/{default-lt,default,slim-unverified,slim-unverified
 "$ST" eval --dataset "$PRESET" --baseline csrt --no-progress
 "$ST" report --results out/results --dataset "$PRESET" --plots out/plots \
     > "out/default_model/${PRESET}-report.md"
-"$ST" bench --config "$CFG" --sizes 640x480 --threads 2 --frames 60 \
+"$ST" bench --config "$CFG" --device cpu --sizes 640x480 --threads 2 --frames 60 \
     --json out/default_model/bench_640x480.json --no-progress
