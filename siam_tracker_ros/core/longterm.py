@@ -44,6 +44,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from .boxes import context_side
 from .distractor import DistractorMemory
 from .errors import ConfigError, NotInitializedError
 from .tracker import Proposal, SearchableTracker, TargetState
@@ -117,9 +118,7 @@ class SearchGeometry:
 
     def context_side(self, size_wh: Sequence[float]) -> float:
         """Template context side ``s_z`` (frame px) of a target of ``size_wh``."""
-        w, h = float(size_wh[0]), float(size_wh[1])
-        pad = self.context_amount * (w + h)
-        return math.sqrt((w + pad) * (h + pad))
+        return context_side(size_wh, self.context_amount)
 
     def detectable_span(self, size_wh: Sequence[float], instance_size: int) -> float:
         """Side (frame px) of the square of target centres a window of input ``instance_size``
