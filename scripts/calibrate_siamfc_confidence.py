@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Print the raw-score distributions behind the parameter-free SiamFC confidence mapping.
 
-Runs the long-term tracker (bundled default config) over a synthetic preset and collects the
-raw head score (ZNCC) of the tracker's choice on frames where the target is visible and
-tracked (IoU >= 0.5), and where it is absent (tracking or re-detection windows). The
-confidence ramp ``confidence_floor`` .. ``confidence_ceil`` of config/trackers/
-siamfc_parameter_free.yaml should sit above the absent scores and below most present ones.
+Runs the long-term parameter-free tracker (config/trackers/siamfc_parameter_free.yaml) over a
+synthetic preset and collects the raw head score (ZNCC) of the tracker's choice on frames where
+the target is visible and tracked (IoU >= 0.5), and where it is absent (tracking or
+re-detection windows). The confidence ramp ``confidence_floor`` .. ``confidence_ceil`` of
+config/trackers/siamfc_parameter_free.yaml should sit above the absent scores and below most present ones.
 (High "absent" scores come from exact copies of the target, e.g. in lt-small-04: the tracker
 follows the copy, whose score is rightly high.)
 
@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from siam_tracker_ros.core.distractor import box_iou
+from siam_tracker_ros.core.boxes import box_iou
 from siam_tracker_ros.build.factory import build_tracker
 from siam_tracker_ros.data.synthetic import load_preset
 
@@ -33,7 +33,7 @@ def main() -> int:
     present, absent = [], []
     sequences = load_preset(args.preset)
     for seq in tqdm(sequences, unit="seq"):
-        tracker = build_tracker(long_term=True)
+        tracker = build_tracker("siamfc_parameter_free", long_term=True)
         tracker.initialize(seq.frames[0], seq.init_box_xywh)
         for t in range(1, len(seq.frames)):
             result = tracker.track(seq.frames[t])
@@ -42,7 +42,7 @@ def main() -> int:
                 absent.append(raw)
             elif result.is_target_visible and box_iou(result.bbox_xywh, seq.boxes_xywh[t]) >= 0.5:
                 present.append(raw)
-    cfg = build_tracker().cfg
+    cfg = build_tracker("siamfc_parameter_free").cfg
     present, absent = np.array(present), np.array(absent)
     print(f"preset {args.preset}: {len(present)} tracked-visible frames, {len(absent)} absent frames")
     print("raw score, target visible and tracked: p1 %.3f  p5 %.3f  p10 %.3f  median %.3f"

@@ -22,14 +22,14 @@ mkdir -p out/default_model
 # Our trackers are re-run from scratch (eval skips finished sequences); baselines are kept.
 rm -rf "out/results/$PRESET"/{default-lt,default,slim-unverified,slim-unverified-lt}
 
-"$ST" eval --dataset "$PRESET" --tracker "$CFG" --long-term --name default-lt --no-progress
-"$ST" eval --dataset "$PRESET" --tracker "$CFG" --name default --no-progress
-"$ST" eval --dataset "$PRESET" --tracker "$NET" --weights "$W" --name slim-unverified --no-progress
-"$ST" eval --dataset "$PRESET" --tracker "$NET" --weights "$W" --long-term --name slim-unverified-lt --no-progress
-"$ST" eval --dataset "$PRESET" --tracker "$PF" --name parameter-free --no-progress
-"$ST" eval --dataset "$PRESET" --tracker "$PF" --long-term --name parameter-free-lt --no-progress
+"$ST" eval --dataset "$PRESET" --config "$CFG" --long-term --name default-lt --no-progress
+"$ST" eval --dataset "$PRESET" --config "$CFG" --name default --no-progress
+"$ST" eval --dataset "$PRESET" --config "$NET" --weights "$W" --name slim-unverified --no-progress
+"$ST" eval --dataset "$PRESET" --config "$NET" --weights "$W" --long-term --name slim-unverified-lt --no-progress
+"$ST" eval --dataset "$PRESET" --config "$PF" --name parameter-free --no-progress
+"$ST" eval --dataset "$PRESET" --config "$PF" --long-term --name parameter-free-lt --no-progress
 "$ST" eval --dataset "$PRESET" --baseline csrt --no-progress
 "$ST" report --results out/results --dataset "$PRESET" --plots out/plots \
     > "out/default_model/${PRESET}-report.md"
-"$ST" bench --config "$CFG" --sizes 640x480 --threads 2 --frames 60 \
+"$ST" bench --config "$CFG" --device cpu --sizes 640x480 --threads 2 --frames 60 \
     --json out/default_model/bench_640x480.json --no-progress

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fetch the real images and videos the default model is trained on (NOT part of make test / CI).
+# Fetch the real images and videos SiamRPN-slim (models/siamrpn_slim) is trained on (NOT part of make test / CI).
 #
 #   bash scripts/fetch_training_data.sh [DEST] [VENV]      (DEST default: out/train_data)
 #

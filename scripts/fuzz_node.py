@@ -559,6 +559,7 @@ def _compressed(gen: Generator, data: bytes, fmt: str):
 def tracks(fz: Fuzzer, gen: Generator) -> Tuple[float, int, int]:
     """A good 150-frame stream with a stamped init box on frame 5: (mean IoU over frames with
     ground truth, frames published, frames with a detection)."""
+    from siam_tracker_ros.core.boxes import box_iou
     from siam_tracker_ros.data.synthetic import generate_sequence
     from siam_tracker_ros.ros.sequence_player import demo_spec
 
@@ -597,17 +598,8 @@ def tracks(fz: Fuzzer, gen: Generator) -> Tuple[float, int, int]:
         if det is None:
             continue
         c, w, h = det.bbox.center.position, det.bbox.size_x, det.bbox.size_y
-        ious.append(_iou((c.x - w / 2, c.y - h / 2, w, h), seq.boxes_xywh[index]))
+        ious.append(box_iou((c.x - w / 2, c.y - h / 2, w, h), seq.boxes_xywh[index]))
     return (float(np.mean(ious)) if ious else 0.0), len(seq), len(ious)
-
-
-def _iou(a, b) -> float:
-    ax, ay, aw, ah = a
-    bx, by, bw, bh = b
-    iw = max(0.0, min(ax + aw, bx + bw) - max(ax, bx))
-    ih = max(0.0, min(ay + ah, by + bh) - max(ay, by))
-    union = aw * ah + bw * bh - iw * ih
-    return iw * ih / union if union > 0 else 0.0
 
 
 # ------------------------------------------------------------------------------ main

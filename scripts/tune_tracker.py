@@ -32,17 +32,10 @@ from siam_tracker_ros.build.factory import build_tracker  # noqa: E402
 from siam_tracker_ros.models.pysot_config import load_pysot_config  # noqa: E402
 from siam_tracker_ros.build.pysot_factory import build_pysot_tracker  # noqa: E402
 from siam_tracker_ros.data.synthetic import PRESETS, generate_sequence, load_preset  # noqa: E402
+from siam_tracker_ros.core.boxes import iou_xywh  # noqa: E402
 
 DEFAULT_GRID = ("TRACK.PENALTY_K=0.02,0.05,0.1", "TRACK.WINDOW_INFLUENCE=0.3,0.4,0.5",
                 "TRACK.LR=0.25,0.4,0.55")
-
-
-def iou_xywh(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU of matching rows of two (N, 4) xywh arrays."""
-    iw = np.clip(np.minimum(a[:, 0] + a[:, 2], b[:, 0] + b[:, 2]) - np.maximum(a[:, 0], b[:, 0]), 0, None)
-    ih = np.clip(np.minimum(a[:, 1] + a[:, 3], b[:, 1] + b[:, 3]) - np.maximum(a[:, 1], b[:, 1]), 0, None)
-    inter = iw * ih
-    return inter / (a[:, 2] * a[:, 3] + b[:, 2] * b[:, 3] - inter)
 
 
 def success_auc(ious: np.ndarray) -> float:

@@ -2,7 +2,10 @@
 
 Each sub-command module in this package defines ``register(subparsers)`` (adds its parser and
 sets ``func`` via ``set_defaults(func=run)``) and ``run(args) -> int``. Errors derived from
-:class:`SiamTrackerError` (and OSError) exit non-zero with one readable line.
+:class:`SiamTrackerError` (and OSError) exit non-zero with one readable line. The tracker
+arguments (``--config``, ``--weights``, ``--long-term``, ``--device``, ``--threads``, ``--fp16``,
+``--fast``/``--exact``) are added by :mod:`.tracker_args` only, so every sub-command spells them
+the same.
 """
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ and ``record`` need a ROS 2 Python environment (rclpy). Examples::
 
     siam-track bag make synthetic:lt-small/0 --out bags/lt01 --rate 30
     siam-track bag make --dataset otb --root ~/data/OTB100 --sequence Basketball --out bags/bb --compressed
-    siam-track bag eval bags/lt01 --tracker default --out out/lt01_tracked --json out/lt01.json
+    siam-track bag eval bags/lt01 --config default --out out/lt01_tracked --json out/lt01.json
     # live: play into a running node, record its outputs (and the played ground truth), score
     siam-track bag record /siam_tracker/detections /siam_tracker/status /ground_truth /init_box --out rec &
     siam-track bag play bags/lt01 --restamp
@@ -17,6 +17,8 @@ import argparse
 import json
 from pathlib import Path
 from typing import List, Optional, Tuple
+
+from .tracker_args import add_config_args, add_long_term_arg, add_runtime_args, check_threads, exact_mode
 
 
 def _box(text: str) -> Tuple[float, float, float, float]:
@@ -74,17 +76,13 @@ def register(subparsers) -> None:
                     "ground truth (rates and latency only when it has none).")
     ev.add_argument("bag")
     who = ev.add_mutually_exclusive_group(required=True)
-    who.add_argument("--tracker", metavar="CFG",
-                     help="tracker config: a YAML / PySOT experiment path, a bundled config name, or "
-                          "'default' (build.factory.build_tracker)")
+    add_config_args(ev, who, config_help="tracker config: a YAML / PySOT experiment path, a bundled "
+                                         "config name, or 'default' (the bundled default tracker)")
     who.add_argument("--baseline", choices=("csrt", "kcf", "mil"), help="an OpenCV baseline instead")
-    ev.add_argument("--weights", help="checkpoint for --tracker")
-    ev.add_argument("--long-term", action="store_true", help="wrap the tracker in the long-term tracker")
-    ev.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
-    ev.add_argument("--num-threads", type=int, help="torch CPU threads")
-    ev.add_argument("--exact", action="store_true",
-                    help="PySOT-exact numerics (host crop); default: the node's faster settings")
-    ev.add_argument("--fp16", action="store_true", help="half precision (CUDA only), as the node's fp16")
+    add_long_term_arg(ev)
+    add_runtime_args(ev, exact_help="PySOT-exact numerics (host crop); default: the node's faster "
+                                    "settings (--fast)",
+                     fast_help="the node's faster settings (exact=False; the default)")
     ev.add_argument("--out", help="output bag with the node's topics (/siam_tracker/...)")
     ev.add_argument("--storage", choices=("mcap", "sqlite3"), default="mcap", help="storage of --out")
     ev.add_argument("--json", help="write the figures as JSON")
@@ -195,9 +193,10 @@ def run_info(args: argparse.Namespace) -> int:
 def _build_tracker(args: argparse.Namespace):
     from ..ros.bag_eval import build_eval_tracker
 
-    return build_eval_tracker(config=args.tracker, baseline=args.baseline, weights=args.weights,
-                              long_term=args.long_term, device=args.device, num_threads=args.num_threads,
-                              exact=args.exact, fp16=args.fp16)
+    check_threads(args)
+    return build_eval_tracker(config=args.config, baseline=args.baseline, weights=args.weights,
+                              long_term=args.long_term, device=args.device, num_threads=args.threads,
+                              exact=exact_mode(args, default=False), fp16=args.fp16)
 
 
 def _score_rows(scores: Optional[dict]) -> List[tuple]:

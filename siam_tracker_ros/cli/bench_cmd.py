@@ -36,6 +36,8 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from .tracker_args import add_config_args, add_runtime_args, exact_mode
+
 STAGES = ("preprocess", "backbone", "head", "postprocess")
 DEFAULT_SIZES = "640x480,1280x720"
 EXACT = "exact"
@@ -45,12 +47,12 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "bench", help="per-stage latency, FPS and peak memory of the trackers",
         description="Time the PySOT-family trackers on synthetic frames and compare with PySOT.")
-    parser.add_argument("--config", action="append", default=[], metavar="NAME|PATH",
-                        help="shipped PySOT experiment name, a config.yaml, or one of our tracker "
-                             "YAMLs ('default', siamrpn_slim, a file; repeatable; default: the "
-                             "five shipped configs)")
-    parser.add_argument("--weights", help="checkpoint for a single --config (default: the shipped "
-                                          "reference weights, same as PySOT's parity run)")
+    add_config_args(parser, repeatable=True,
+                    config_help="shipped PySOT experiment name, a config.yaml, or one of our tracker "
+                                "YAMLs ('default', siamrpn_slim, a file; repeatable; default: the "
+                                "five shipped configs)",
+                    weights_help="checkpoint for a single --config (default: the shipped reference "
+                                 "weights, same as PySOT's parity run)")
     parser.add_argument("--override", action="append", default=[], metavar="KEY=VALUE",
                         help="PySOT config override, e.g. TRACK.LR=0.3 (repeatable)")
     parser.add_argument("--sizes", default=DEFAULT_SIZES, help=f"frame sizes WxH (default {DEFAULT_SIZES})")
@@ -58,11 +60,10 @@ def register(subparsers) -> None:
     parser.add_argument("--warmup", type=int, default=5, help="untimed frames first (default 5)")
     parser.add_argument("--lost-frames", type=int, default=5,
                         help="timed lost-state frames for _lt configs (default 5, 0 = skip)")
-    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
-    parser.add_argument("--device", default="cpu", help="cpu (default) | cuda | cuda:N | auto")
-    parser.add_argument("--fast", action="store_true",
-                        help="add the fast mode (exact=False: BN folding, graph runtime; CUDA: "
-                             "crop on the device) beside the exact mode")
+    add_runtime_args(parser, threads_default=2, threads_help="torch CPU threads (default 2)",
+                     fast_help="add the fast mode (exact=False: BN folding, graph runtime; CUDA: "
+                               "crop on the device) beside the exact mode",
+                     exact_help="the exact mode only (the default)")
     parser.add_argument("--fast-backend", default="auto",
                         help="backend of the fast column (default auto: the fastest installed "
                              "graph runtime)")
@@ -71,7 +72,6 @@ def register(subparsers) -> None:
                              "openvino, tensorrt; repeatable)")
     parser.add_argument("--bf16", action="store_true",
                         help="the fast column asks for bf16 (OpenVINO, CPUs with native bf16)")
-    parser.add_argument("--fp16", action="store_true", help="half precision (CUDA only)")
     parser.add_argument("--json", metavar="PATH", help="also write the rows as JSON")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
@@ -308,7 +308,7 @@ def variant_options(args) -> List[Tuple[str, object]]:
 
     common = dict(device=args.device, fp16=args.fp16, num_threads=args.threads)
     out = [(EXACT, RuntimeOptions(exact=True, backend="torch", **common))]
-    if args.fast:
+    if not exact_mode(args):
         label = "fast" + (f":{args.fast_backend}" if args.fast_backend != "auto" else "") + \
             ("+bf16" if args.bf16 else "")
         out.append((label, RuntimeOptions(exact=False, backend=args.fast_backend, bf16=args.bf16,

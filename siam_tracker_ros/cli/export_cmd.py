@@ -20,6 +20,8 @@ from typing import List, Optional, Tuple
 
 import numpy as np
 
+from .tracker_args import add_config_args
+
 DEFAULT_OUT = "out/onnx"
 OURS = ("siamrpn_slim", "nanotrack_v1", "nanotrack_v2", "nanotrack_v3")
 # a check fails above this |difference| / output range (float32 reordering is ~1e-6)
@@ -30,10 +32,10 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "export", help="export tracker networks to ONNX (template + search graphs)",
         description="Export tracker networks to ONNX as two graphs and check them against torch.")
-    parser.add_argument("--config", action="append", default=[], metavar="NAME|PATH",
-                        help="shipped PySOT experiment, bundled config name or config file "
-                             "(repeatable; default: the five PySOT models, siamrpn_slim, nanotrack_v1..3)")
-    parser.add_argument("--weights", help="checkpoint for a single --config")
+    add_config_args(parser, repeatable=True,
+                    config_help="shipped PySOT experiment, bundled config name or config file "
+                                "(repeatable; default: the five PySOT models, siamrpn_slim, nanotrack_v1..3)",
+                    weights_help="checkpoint for a single --config")
     parser.add_argument("--out", default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})")
     parser.add_argument("--no-check", action="store_true", help="skip the ONNX Runtime check")
     parser.set_defaults(func=run)

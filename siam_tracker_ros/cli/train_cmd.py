@@ -16,6 +16,8 @@ from __future__ import annotations
 import argparse
 import os
 
+from .tracker_args import add_device_arg, add_threads_arg
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -28,8 +30,8 @@ def register(subparsers) -> None:
                         help="start from these weights (a PySOT or siam-track checkpoint): fine-tuning")
     parser.add_argument("--resume", nargs="?", const="auto", default=None,
                         help="continue from a checkpoint_last.pth (no value: the output folder's)")
-    parser.add_argument("--device", default=None, help="override run.device (auto, cpu, cuda, cuda:N)")
-    parser.add_argument("--threads", type=int, default=None, help="override run.num_threads")
+    add_device_arg(parser, default=None, help_text="override run.device (auto, cpu, cuda, cuda:N)")
+    add_threads_arg(parser, help_text="override run.num_threads")
     parser.add_argument("--workers", type=int, default=None, help="override run.num_workers")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)

@@ -23,6 +23,9 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from .tracker_args import (add_config_args, add_long_term_arg, add_runtime_args, check_threads,
+                           runtime_options_from_args)
+
 BoxXYWH = Tuple[float, float, float, float]
 
 STATE_COLOURS_BGR = {"TRACKING": (0, 200, 0), "UNCERTAIN": (0, 200, 255), "LOST": (0, 0, 255),
@@ -33,22 +36,17 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "video", help="track a target through a video file or a folder of frames",
         description="Track one target (given by --init or --select on the first frame) through a "
-                    "video file or a folder of images (png/jpg/bmp, natural name order) and write "
+                    "video file or a folder of images (jpg/png/bmp/tif/webp/ppm, natural name order) and write "
                     "per-frame boxes, scores and states as JSON.")
     parser.add_argument("source", metavar="SOURCE", help="video file or folder of frames")
-    parser.add_argument("--config", metavar="CFG",
-                        help="tracker config: our YAML, a PySOT config.yaml, or a bundled name "
-                             "(default: the bundled nanotrack_v3: NanoTrack v3, upstream "
-                             "weights; siamrpn_slim = the project's SiamRPN-slim)")
-    parser.add_argument("--weights", metavar="CKPT", help="checkpoint (needed by PySOT configs)")
+    add_config_args(parser, config_help="tracker config: our YAML, a PySOT config.yaml, or a bundled "
+                                        "name (default: the bundled nanotrack_v3: NanoTrack v3, "
+                                        "upstream weights; siamrpn_slim = the project's SiamRPN-slim)")
     parser.add_argument("--init", metavar="X,Y,W,H", help="target box on the first frame, pixels")
     parser.add_argument("--select", action="store_true",
                         help="draw the init box with the mouse (needs a display and OpenCV with GUI)")
-    parser.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N (default auto)")
-    parser.add_argument("--fp16", action="store_true", help="half precision (CUDA only)")
-    parser.add_argument("--threads", type=int, default=None, metavar="N", help="torch CPU threads")
-    parser.add_argument("--long-term", action="store_true",
-                        help="loss detection (LOST/SEARCHING) and local-to-global re-detection")
+    add_runtime_args(parser)
+    add_long_term_arg(parser)
     parser.add_argument("--out", metavar="results.json", help="write the JSON here (default: stdout)")
     parser.add_argument("--save-video", metavar="out.mp4", help="write a video with boxes and states")
     parser.add_argument("--max-frames", type=int, default=None, metavar="N",
@@ -176,8 +174,7 @@ def _check_out_path(out: Optional[str]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..core.config import RuntimeOptions
-    from ..core.errors import ConfigError, InvalidInputError, SiamTrackerError
+    from ..core.errors import InvalidInputError, SiamTrackerError
     from ..data.frame_source import open_frame_source
     from ..core.types import validate_init_box
 
@@ -187,14 +184,10 @@ def run(args: argparse.Namespace) -> int:
         raise InvalidInputError("give either --init or --select, not both")
     if args.max_frames is not None and args.max_frames < 1:
         raise InvalidInputError(f"--max-frames must be >= 1, got {args.max_frames}")
-    if args.threads is not None and args.threads < 1:
-        raise InvalidInputError(f"--threads must be >= 1, got {args.threads}")
+    check_threads(args)
     box = parse_box(args.init) if args.init is not None else None
     _check_out_path(args.out)
-    try:
-        options = RuntimeOptions(device=args.device, fp16=args.fp16, num_threads=args.threads)
-    except ValueError as exc:
-        raise ConfigError(f"--device: {exc}") from None
+    options = runtime_options_from_args(args)
 
     stream = open_frame_source(args.source)
     try:

@@ -28,20 +28,10 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from .boxes import box_iou  # noqa: F401 (used below and by callers of this module)
 from .crop import crop_patch
 
 BoxXYWH = Tuple[float, float, float, float]
-
-
-def box_iou(a: Sequence[float], b: Sequence[float]) -> float:
-    """IoU of two xywh boxes (0 when either is empty)."""
-    ax, ay, aw, ah = (float(v) for v in a)
-    bx, by, bw, bh = (float(v) for v in b)
-    iw = max(0.0, min(ax + aw, bx + bw) - max(ax, bx))
-    ih = max(0.0, min(ay + ah, by + bh) - max(ay, by))
-    inter = iw * ih
-    union = aw * ah + bw * bh - inter
-    return inter / union if union > 0 else 0.0
 
 
 def appearance_descriptor(frame: np.ndarray, box_xywh: Sequence[float], grid: int = 4,

@@ -24,6 +24,8 @@ from .siamrpn import ComposedOverSiamRPN, SiamRPNTracker
 from .tracker import Proposal
 from .types import TrackResult, TrackState
 
+# Cosine-window weight of the lost-mode search (PySOT's SiamRPNLTTracker); the long-term
+# wrapper's re-detection windows over PySOT bases use it too (build.factory).
 LOST_WINDOW_INFLUENCE = 0.001
 
 

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from .anchors import cosine_window, generate_anchors
+from .boxes import context_side, context_sides
 
 _F32 = np.float32
 
@@ -54,24 +55,14 @@ def _change(ratio: np.ndarray) -> np.ndarray:
     return np.maximum(ratio, _F32(1.0) / ratio)
 
 
-def _context_side32(w: np.ndarray, h: np.ndarray) -> np.ndarray:
-    pad = (w + h) * _F32(0.5)
-    return np.sqrt((w + pad) * (h + pad))
-
-
-def _context_side64(w: float, h: float) -> float:
-    pad = (w + h) * 0.5
-    return float(np.sqrt((w + pad) * (h + pad)))
-
-
 def shape_penalty(boxes: np.ndarray, size_wh: Sequence[float], scale_z: float,
                   penalty_k: float) -> np.ndarray:
     """(N,) float32 ``exp(-(r_c * s_c - 1) * k)``: scale change ``s_c`` of each box's context
     side against the current size (both in crop pixels) and aspect-ratio change ``r_c``."""
     w, h = float(size_wh[0]), float(size_wh[1])
-    target_side = _F32(_context_side64(w * scale_z, h * scale_z))
+    target_side = _F32(context_side((w * scale_z, h * scale_z), 0.5))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        s_c = _change(_context_side32(boxes[2], boxes[3]) / target_side)
+        s_c = _change(context_sides(boxes[2], boxes[3], _F32(0.5)) / target_side)
         r_c = _change(_F32(w / h) / (boxes[2] / boxes[3]))
         return np.exp(-(r_c * s_c - _F32(1.0)) * _F32(penalty_k))
 

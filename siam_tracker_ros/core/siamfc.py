@@ -37,6 +37,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .boxes import context_side
 from .crop import CropWindow, crop_patch
 from .config import RuntimeOptions
 from .errors import NotInitializedError
@@ -208,9 +209,7 @@ class SiamFCTracker:
 
     def context_side(self, size_wh: Sequence[float]) -> float:
         """Template context side ``s_z`` (frame px) for a target of ``size_wh``."""
-        w, h = float(size_wh[0]), float(size_wh[1])
-        pad = self.cfg.context_amount * (w + h)
-        return math.sqrt((w + pad) * (h + pad))
+        return context_side(size_wh, self.cfg.context_amount)
 
     # --- Tracker ----------------------------------------------------------------------
     def initialize(self, frame: np.ndarray, box_xywh: Sequence[float]) -> TrackResult:

@@ -24,6 +24,7 @@ from typing import Dict, Mapping, Optional, Sequence, Tuple
 import numpy as np
 import torch
 
+from .boxes import context_side
 from .config import AnchorConfig, RuntimeOptions, TrackConfig
 from .crop import CropWindow, crop_patch, crop_patch_tensor
 from .errors import InvalidInputError, NotInitializedError
@@ -157,10 +158,7 @@ class SiamRPNTracker(OneWindowAtATime):
         t0 = time.perf_counter()
         center = np.array([x + (w - 1) / 2, y + (h - 1) / 2], dtype=np.float64)
         size = np.array([w, h], dtype=np.float64)
-        ctx = self.track_cfg.context_amount
-        w_z = size[0] + ctx * (size[0] + size[1])
-        h_z = size[1] + ctx * (size[0] + size[1])
-        side = round(float(np.sqrt(w_z * h_z)))
+        side = round(context_side(size, self.track_cfg.context_amount))
         pad_bgr = np.mean(frame, axis=(0, 1))
         patch, win = crop_patch(frame, center, side, self.track_cfg.exemplar_size, pad_bgr)
         z = self._to_tensor(patch)
@@ -234,9 +232,7 @@ class SiamRPNTracker(OneWindowAtATime):
             raise InvalidInputError(f"search centre must be finite, got {center.tolist()}")
         size = state.size_wh if size_wh is None else np.asarray(size_wh, dtype=np.float64)
         t0 = time.perf_counter()
-        w_z = size[0] + cfg.context_amount * (size[0] + size[1])
-        h_z = size[1] + cfg.context_amount * (size[0] + size[1])
-        s_z = float(np.sqrt(w_z * h_z))
+        s_z = context_side(size, cfg.context_amount)
         scale_z = cfg.exemplar_size / s_z
         s_x = s_z * (instance / cfg.exemplar_size)
         if self.device_crop:

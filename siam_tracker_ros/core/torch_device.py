@@ -7,10 +7,18 @@ from .config import RuntimeOptions
 from .errors import ConfigError
 
 
+def resolved_device(device: str) -> str:
+    """The device string a tracker runs on: ``auto`` -> ``cuda`` when available, else ``cpu``;
+    any other value unchanged (not checked: see :func:`resolve_device`)."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
 def resolve_device(options: RuntimeOptions) -> torch.device:
     """``auto`` -> ``cuda`` when available, else ``cpu``; ``cuda[:N]`` must exist."""
     if options.device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        return torch.device(resolved_device(options.device))
     device = torch.device(options.device)
     if device.type == "cuda":
         if not torch.cuda.is_available():

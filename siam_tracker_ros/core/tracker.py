@@ -15,12 +15,12 @@ Frames are (H, W, 3) uint8 BGR numpy arrays; boxes are ``box_xywh`` float pixels
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import List, Optional, Protocol, Sequence, Tuple, Type, TypeVar, runtime_checkable
 
 import numpy as np
 
+from .boxes import context_side
 from .types import TrackResult
 
 
@@ -59,9 +59,7 @@ class SearchGeometry:
 
     def context_side(self, size_wh: Sequence[float]) -> float:
         """Template context side ``s_z`` (frame px) of a target of ``size_wh``."""
-        w, h = float(size_wh[0]), float(size_wh[1])
-        pad = self.context_amount * (w + h)
-        return math.sqrt((w + pad) * (h + pad))
+        return context_side(size_wh, self.context_amount)
 
     def detectable_span(self, size_wh: Sequence[float], instance_size: int) -> float:
         """Side (frame px) of the square of target centres a window of input ``instance_size``

@@ -65,13 +65,6 @@ SEARCH_JITTER = CropJitter(shift_px=64.0, scale=0.18, rotate_deg=0.0, color=1.0,
                            contrast=0.2, blur=0.2, motion_blur=0.1, gray=0.05)
 
 
-def context_side(size_wh: Sequence[float], context_amount: float = 0.5) -> float:
-    """Side ``s_z`` (frame px) of the template window around a target of ``size_wh``."""
-    w, h = float(size_wh[0]), float(size_wh[1])
-    pad = context_amount * (w + h)
-    return math.sqrt((w + pad) * (h + pad))
-
-
 def mean_color(image: np.ndarray) -> Tuple[float, float, float]:
     """Per-channel mean (B, G, R) of an image, the padding colour of its crops."""
     mean = image.reshape(-1, image.shape[-1]).mean(axis=0)

@@ -1,8 +1,8 @@
 """Read frames from a video file or a folder of images, one at a time (never all in memory).
 
 ``open_frame_source(path)`` returns a :class:`FrameStream`: iterate it for (H, W, 3) uint8 BGR
-frames (what ``cv2.imread`` / ``cv2.VideoCapture`` give). A folder's images (``.png``,
-``.jpg``, ``.jpeg``, ``.bmp``, any case) are taken in natural name order (``2.png`` before
+frames (what ``cv2.imread`` / ``cv2.VideoCapture`` give). A folder's images
+(``data.images.IMAGE_EXTENSIONS``, any case) are taken in natural name order (``2.png`` before
 ``10.png``). Problems raise :class:`InvalidInputError` with one readable line: missing path,
 empty folder, a file OpenCV cannot decode (checked on the first frame when opening), a frame
 that fails later.
@@ -10,29 +10,14 @@ that fails later.
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
-from typing import Iterator, List, Optional, Union
+from typing import Iterator, Optional, Union
 
 import cv2
 import numpy as np
 
 from ..core.errors import InvalidInputError
-
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp")
-
-
-def natural_key(name: str):
-    """Sort key: digit runs compare as numbers (``f2`` < ``f10``)."""
-    return [(0, int(part), "") if part.isdigit() else (1, 0, part.lower())
-            for part in re.split(r"(\d+)", name)]
-
-
-def list_image_files(folder: Union[str, os.PathLike]) -> List[Path]:
-    """Image files directly in ``folder``, natural name order."""
-    folder = Path(folder)
-    files = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS]
-    return sorted(files, key=lambda p: natural_key(p.name))
+from .images import IMAGE_EXTENSIONS, is_image_file, list_image_files, natural_key  # noqa: F401
 
 
 class FrameStream:
@@ -137,6 +122,6 @@ def open_frame_source(source: Union[str, os.PathLike]) -> FrameStream:
         raise InvalidInputError(f"video source {text!r} does not exist")
     if path.is_dir():
         return ImageFolderStream(path)
-    if path.suffix.lower() in IMAGE_EXTENSIONS:
+    if is_image_file(path.name):
         raise InvalidInputError(f"{path} is a single image; give a video file or a folder of frames")
     return VideoStream(path)

@@ -22,8 +22,9 @@ from typing import List, Optional, Sequence as SequenceType, Tuple
 
 import numpy as np
 
+from ..core.boxes import context_side
 from ..core.errors import ConfigError
-from .augment import (CropJitter, SEARCH_JITTER, TEMPLATE_JITTER, context_side, jittered_crop,
+from .augment import (CropJitter, SEARCH_JITTER, TEMPLATE_JITTER, jittered_crop,
                       photometric)
 from .sequence import Sequence
 

@@ -30,57 +30,13 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from ..core.boxes import as_boxes as _as_boxes, iou_xywh, valid_boxes
+
 OTB_IOU_THRESHOLDS = np.arange(0, 1.05, 0.05)           # PySOT success_overlap
 PRECISION_THRESHOLDS_PX = np.arange(0, 51, 1).astype(np.float64)
 NORM_PRECISION_THRESHOLDS = np.arange(0, 51, 1) / 100.0
 PRECISION_AT_PX = 20.0
 NORM_PRECISION_AT = 0.2
-
-
-def _as_boxes(boxes) -> np.ndarray:
-    arr = np.asarray(boxes, dtype=np.float64)
-    if arr.ndim == 1:
-        arr = arr[None, :]
-    if arr.ndim != 2 or arr.shape[1] != 4:
-        raise ValueError(f"boxes must be (N, 4) x,y,w,h, got shape {arr.shape}")
-    return arr
-
-
-def valid_boxes(boxes) -> np.ndarray:
-    """(N,) bool: finite rows with w > 0 and h > 0."""
-    arr = _as_boxes(boxes)
-    with np.errstate(invalid="ignore"):
-        return np.isfinite(arr).all(axis=1) & (arr[:, 2] > 0) & (arr[:, 3] > 0)
-
-
-def clip_boxes(boxes, bound_wh: Tuple[float, float]) -> np.ndarray:
-    """Boxes (N, 4) xywh clipped to the image [0, W] x [0, H] (new array; w/h may become <= 0)."""
-    arr = _as_boxes(boxes)
-    x0 = np.clip(arr[:, 0], 0, bound_wh[0])
-    y0 = np.clip(arr[:, 1], 0, bound_wh[1])
-    x1 = np.clip(arr[:, 0] + arr[:, 2], 0, bound_wh[0])
-    y1 = np.clip(arr[:, 1] + arr[:, 3], 0, bound_wh[1])
-    return np.stack([x0, y0, x1 - x0, y1 - y0], axis=1)
-
-
-def iou_xywh(boxes_a, boxes_b, bound_wh: Optional[Tuple[float, float]] = None) -> np.ndarray:
-    """(N,) IoU of box pairs (N, 4) xywh (a single (4,) box broadcasts). Pairs with an invalid
-    box give 0. ``bound_wh`` clips both boxes to the image first (GOT-10k / VOT)."""
-    a, b = _as_boxes(boxes_a), _as_boxes(boxes_b)
-    a, b = np.broadcast_arrays(a, b)
-    if bound_wh is not None:
-        a, b = clip_boxes(a, bound_wh), clip_boxes(b, bound_wh)
-    ok = valid_boxes(a) & valid_boxes(b)
-    out = np.zeros(a.shape[0])
-    if not ok.any():
-        return out
-    a, b = a[ok], b[ok]
-    iw = np.maximum(0.0, np.minimum(a[:, 0] + a[:, 2], b[:, 0] + b[:, 2]) - np.maximum(a[:, 0], b[:, 0]))
-    ih = np.maximum(0.0, np.minimum(a[:, 1] + a[:, 3], b[:, 1] + b[:, 3]) - np.maximum(a[:, 1], b[:, 1]))
-    inter = iw * ih
-    union = a[:, 2] * a[:, 3] + b[:, 2] * b[:, 3] - inter
-    out[ok] = np.clip(inter / union, 0.0, 1.0)
-    return out
 
 
 def box_to_polygon(boxes) -> np.ndarray:

@@ -22,23 +22,7 @@ import numpy as np
 from ..core.errors import InvalidInputError
 from ..data.sequence import ImageFileFrames, Sequence
 
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 _SEPARATORS = re.compile(r"[,\t ;]+")
-_DIGITS = re.compile(r"(\d+)")
-
-
-def natural_key(name: str):
-    """Sort key treating digit runs as numbers ('img2' < 'img10')."""
-    return [int(part) if part.isdigit() else part.lower() for part in _DIGITS.split(name)]
-
-
-def list_images(folder: os.PathLike) -> List[str]:
-    """Image files directly in ``folder`` (by extension), naturally sorted."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        return []
-    names = [p.name for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file()]
-    return [str(folder / name) for name in sorted(names, key=natural_key)]
 
 
 def parse_value_lines(path: os.PathLike) -> List[List[float]]:

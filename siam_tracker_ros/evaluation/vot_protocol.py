@@ -21,9 +21,10 @@ from typing import Iterable, Optional, Sequence as SequenceType, Tuple
 
 import numpy as np
 
+from ..core.boxes import iou_xywh, valid_boxes
 from ..core.tracker import Tracker
 from ..data.sequence import Sequence
-from .metrics import iou_xywh, polygon_iou, valid_boxes
+from .metrics import polygon_iou
 
 FRAME_TRACKED = 0
 FRAME_INIT = 1

@@ -27,7 +27,7 @@ BACKBONES: Dict[str, Callable[..., nn.Module]] = {
     "alexnetlegacy": AlexNetLegacy, "alexnet": AlexNet,
     "resnet18": resnet18, "resnet34": resnet34, "resnet50": resnet50,
     "mobilenetv2": MobileNetV2,
-    "slimnet": SlimNet,  # the default model's backbone (H7, models/backbones/slim.py)
+    "slimnet": SlimNet,  # SiamRPN-slim's backbone (H7, models/backbones/slim.py)
 }
 NECKS: Dict[str, Callable[..., nn.Module]] = {"AdjustLayer": AdjustLayer, "AdjustAllLayer": AdjustAllLayer}
 RPN_HEADS: Dict[str, Callable[..., nn.Module]] = {

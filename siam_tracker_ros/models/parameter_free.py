@@ -1,6 +1,7 @@
 """A parameter-free Siamese model: fixed hand-made features and a normalised SiamFC head.
 
-Used by the tests and as the default tracker when no trained weights are given. Nothing is
+Used by the tests, by the appearance verifier, and as the fallback tracker when the bundled
+config/model files are missing (a pip install without data files). Nothing is
 learned and nothing is stored between calls: the fixed kernels are non-persistent buffers
 (the ``state_dict`` is empty), so the module can be moved with ``.to(device)``.
 

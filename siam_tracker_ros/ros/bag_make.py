@@ -286,8 +286,8 @@ def load_source(source: Optional[str], dataset: Optional[str] = None, root: Opti
     - a video file, with ground truth ``<name>.txt`` next to it or none;
     - ``--dataset NAME --root DIR --sequence NAME`` (any dataset reader) instead of SOURCE.
     """
+    from ..data.images import list_images
     from ..evaluation.datasets import load_dataset
-    from ..evaluation.sequences import list_images
 
     if dataset:
         if source:
@@ -315,7 +315,8 @@ def load_source(source: Optional[str], dataset: Optional[str] = None, root: Opti
         if not paths:
             raise InvalidInputError(f"folder {path} holds no images (nor img/ or color/)")
         return Source(path.name, frames=_image_frames(paths), count=len(paths))
-    from ..evaluation.readers.video import VIDEO_EXTENSIONS, _ground_truth_for, load_video_sequence
+    from ..data.images import VIDEO_EXTENSIONS
+    from ..evaluation.readers.video import _ground_truth_for, load_video_sequence
 
     if path.suffix.lower() not in VIDEO_EXTENSIONS:
         raise InvalidInputError(f"source {source}: not a folder or a video ({', '.join(VIDEO_EXTENSIONS)})")

@@ -35,6 +35,7 @@ from vision_msgs.msg import Detection2D, Detection2DArray
 
 from siam_tracker.msg import TrackerStatus
 
+from ..core.boxes import box_iou
 from ..core.types import TrackResult, TrackState
 from ..data.synthetic import generate_sequence
 from . import detection_conversion, launch_process, node_process
@@ -137,13 +138,6 @@ class BagRecorder:
 
 def _stamp_ns(header) -> int:
     return int(header.stamp.sec) * 1_000_000_000 + int(header.stamp.nanosec)
-
-
-def _iou(a, b) -> float:
-    iw = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    ih = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    union = a[2] * a[3] + b[2] * b[3] - iw * ih
-    return iw * ih / union if union > 0 else 0.0
 
 
 def parse_args(argv: Optional[SequenceType[str]] = None) -> argparse.Namespace:
@@ -249,7 +243,7 @@ def summarise(sequence, record, recorder, init_after: int, play_s: float) -> Dic
             continue
         box = detection_conversion.detection_to_box_xywh(msg.detections[0]) \
             if msg.detections else None
-        ious.append(_iou(box, sequence.boxes_xywh[index]) if box else 0.0)
+        ious.append(box_iou(box, sequence.boxes_xywh[index]) if box else 0.0)
     statuses = [m for _, m in recorder.get("status")]
     states: Dict[str, int] = {}
     for status in statuses:

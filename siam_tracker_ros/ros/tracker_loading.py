@@ -14,6 +14,7 @@ import numpy as np
 from ..core.config import RuntimeOptions
 from ..core.errors import ConfigError
 from ..core.longterm import LongTermTracker
+from ..core.torch_device import resolved_device  # noqa: F401 (the node imports it from here)
 from ..core.tracker import Tracker, layer_of
 from .params import NodeSettings
 
@@ -92,15 +93,6 @@ def apply_tracker_settings(tracker: Tracker, values: Mapping[str, Any]) -> None:
         part.cfg = dataclasses.replace(part.cfg, **dict(values))
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"long-term settings: {exc}") from None
-
-
-def resolved_device(device: str) -> str:
-    """The device string the tracker runs on (``auto`` resolved)."""
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return device
 
 
 def gpu_memory_mib(device: str) -> Optional[float]:

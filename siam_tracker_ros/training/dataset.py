@@ -20,14 +20,13 @@ import torch
 from torch.utils.data import Dataset
 
 from ..core.errors import ConfigError
+from ..data.images import is_image_file, is_video_file
 from ..data.pairs import PairSampler, PairSamplerConfig, SequencePairSource, StillImagePairSource
 from ..data.synthetic import SyntheticSpec, generate_sequence
 from .config import DataSection, SyntheticSource, TargetSection
 from .point_targets import PointTargetConfig, point_grid, point_targets
 from .targets import RPNTargetConfig, anchor_boxes_cxcywh, rpn_targets
 
-_IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".ppm")
-_VIDEO_EXTENSIONS = (".avi", ".mp4", ".mkv", ".mov", ".webm", ".mpg", ".mpeg")
 
 
 def _limit_side(image: np.ndarray, max_side: int) -> np.ndarray:
@@ -44,7 +43,7 @@ def load_images(folder: str, max_side: int) -> List[np.ndarray]:
         raise ConfigError(f"image folder not found: {folder} (run scripts/fetch_training_data.sh)")
     images = []
     for name in sorted(os.listdir(folder)):
-        if name.lower().endswith(_IMAGE_EXTENSIONS):
+        if is_image_file(name):
             image = cv2.imread(os.path.join(folder, name), cv2.IMREAD_COLOR)
             if image is not None and min(image.shape[:2]) >= 32:
                 images.append(_limit_side(image, max_side))
@@ -59,7 +58,7 @@ def load_video_frames(folder: str, frames_per_video: int, max_side: int) -> List
         raise ConfigError(f"video folder not found: {folder} (run scripts/fetch_training_data.sh)")
     frames: List[np.ndarray] = []
     for name in sorted(os.listdir(folder)):
-        if not name.lower().endswith(_VIDEO_EXTENSIONS):
+        if not is_video_file(name):
             continue
         capture = cv2.VideoCapture(os.path.join(folder, name))
         decoded = []

@@ -24,6 +24,8 @@ from typing import Sequence, Tuple
 
 import numpy as np
 
+from .labels import cell_grid, label_map, pick
+
 
 @dataclass(frozen=True)
 class PointTargetConfig:
@@ -46,8 +48,7 @@ class PointTargetConfig:
 
 def point_grid(score_size: int, stride: int, instance_size: int) -> np.ndarray:
     """(S,) float32 crop coordinates of the points of one axis (the same for x and y)."""
-    centre = (instance_size - 1) / 2.0
-    return (centre + (np.arange(score_size) - score_size // 2) * stride).astype(np.float32)
+    return cell_grid(score_size, stride, instance_size).astype(np.float32)
 
 
 def _ellipse_distance(grid: np.ndarray, box_xyxy: Sequence[float], fraction: float) -> np.ndarray:
@@ -60,12 +61,6 @@ def _ellipse_distance(grid: np.ndarray, box_xyxy: Sequence[float], fraction: flo
     dx = ((grid - cx) / ax) ** 2
     dy = ((grid - cy) / ay) ** 2
     return dy[:, None] + dx[None, :]
-
-
-def _keep(rng: np.random.Generator, flat: np.ndarray, limit: int) -> np.ndarray:
-    if flat.size <= limit:
-        return flat
-    return rng.choice(flat, size=limit, replace=False)
 
 
 def ltrb_targets(grid: np.ndarray, box_xyxy: Sequence[float]) -> np.ndarray:
@@ -87,12 +82,10 @@ def point_targets(grid: np.ndarray, box_xyxy: Sequence[float], positive: bool,
     ``cls == 1``).
     """
     size = grid.size
-    cls = np.full((size, size), -1, dtype=np.int64)
     inner = _ellipse_distance(grid, box_xyxy, config.pos_ellipse) < 1.0
     if not positive:
-        chosen = _keep(rng, np.flatnonzero(inner), config.neg_num)
-        cls.reshape(-1)[chosen] = 0
-        return cls[None], np.zeros((4, size, size), dtype=np.float32)
+        chosen = pick(rng, np.flatnonzero(inner), config.neg_num)
+        return label_map((1, size, size), negatives=chosen), np.zeros((4, size, size), dtype=np.float32)
     middle = _ellipse_distance(grid, box_xyxy, config.neg_ellipse)
     outer = middle > 1.0
     pos = np.flatnonzero(inner)
@@ -100,9 +93,6 @@ def point_targets(grid: np.ndarray, box_xyxy: Sequence[float], positive: bool,
         nearest = int(np.argmin(middle))
         if middle.reshape(-1)[nearest] < 1.0:
             pos = np.array([nearest])
-    pos = _keep(rng, pos, config.pos_num)
-    neg = _keep(rng, np.flatnonzero(outer), config.total_num - config.pos_num)
-    flat = cls.reshape(-1)
-    flat[pos] = 1
-    flat[neg] = 0
-    return cls[None], ltrb_targets(grid, box_xyxy)
+    pos = pick(rng, pos, config.pos_num)
+    neg = pick(rng, np.flatnonzero(outer), config.total_num - config.pos_num)
+    return label_map((1, size, size), pos, neg), ltrb_targets(grid, box_xyxy)

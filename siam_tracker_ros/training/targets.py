@@ -13,6 +13,7 @@ from typing import Sequence, Tuple
 import numpy as np
 
 from ..core.anchors import generate_anchors
+from .labels import cell_grid, crop_centre, label_map, pick
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ def anchor_boxes_cxcywh(score_size: int, stride: int, ratios: Sequence[float],
     anchors = generate_anchors(score_size, stride, ratios, scales).astype(np.float32)
     num = anchors.shape[0] // (score_size * score_size)
     anchors = anchors.reshape(num, score_size, score_size, 4).copy()
-    centre = (instance_size - 1) / 2.0
+    centre = crop_centre(instance_size)
     anchors[..., 0] += centre
     anchors[..., 1] += centre
     return anchors
@@ -74,12 +75,6 @@ def encode_deltas(anchors_cxcywh: np.ndarray, box_xyxy: Sequence[float]) -> np.n
     return np.stack([(tcx - ax) / aw, (tcy - ay) / ah, np.log(tw / aw), np.log(th / ah)]).astype(np.float32)
 
 
-def _pick(rng: np.random.Generator, flat_indices: np.ndarray, limit: int) -> np.ndarray:
-    if flat_indices.size <= limit:
-        return flat_indices
-    return rng.choice(flat_indices, size=limit, replace=False)
-
-
 def rpn_targets(anchors_cxcywh: np.ndarray, box_xyxy: Sequence[float], positive: bool,
                 config: RPNTargetConfig, rng: np.random.Generator,
                 stride: int = 8) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -91,7 +86,6 @@ def rpn_targets(anchors_cxcywh: np.ndarray, box_xyxy: Sequence[float], positive:
     ``neg_num`` anchors around the other object's centre are labelled (background).
     """
     shape = anchors_cxcywh.shape[:-1]
-    cls = np.full(shape, -1, dtype=np.int64)
     delta_weight = np.zeros(shape, dtype=np.float32)
     if not positive:
         delta = np.zeros((4,) + shape, dtype=np.float32)
@@ -104,9 +98,8 @@ def rpn_targets(anchors_cxcywh: np.ndarray, box_xyxy: Sequence[float], positive:
         r = config.neg_radius_cells
         region = np.zeros(shape, dtype=bool)
         region[:, max(0, row - r):min(size, row + r + 1), max(0, col - r):min(size, col + r + 1)] = True
-        chosen = _pick(rng, np.flatnonzero(region), config.neg_num)
-        cls.reshape(-1)[chosen] = 0
-        return cls, delta, delta_weight
+        chosen = pick(rng, np.flatnonzero(region), config.neg_num)
+        return label_map(shape, negatives=chosen), delta, delta_weight
     delta = encode_deltas(anchors_cxcywh, box_xyxy)
     overlap = iou_with_box(anchors_cxcywh, box_xyxy).reshape(-1)
     pos = np.flatnonzero(overlap > config.thr_high)
@@ -115,11 +108,9 @@ def rpn_targets(anchors_cxcywh: np.ndarray, box_xyxy: Sequence[float], positive:
         if overlap[best] > config.thr_low:
             pos = np.array([best])
     neg = np.flatnonzero(overlap < config.thr_low)
-    pos = _pick(rng, pos, config.pos_num)
-    neg = _pick(rng, neg, config.total_num - pos.size)
-    flat_cls = cls.reshape(-1)
-    flat_cls[pos] = 1
-    flat_cls[neg] = 0
+    pos = pick(rng, pos, config.pos_num)
+    neg = pick(rng, neg, config.total_num - pos.size)
+    cls = label_map(shape, pos, neg)
     if pos.size:
         delta_weight.reshape(-1)[pos] = 1.0 / pos.size
     return cls, delta, delta_weight
@@ -134,8 +125,7 @@ def siamfc_targets(score_size: int, stride: int, instance_size: int, box_xyxy: S
     for a positive pair, else 0) and balanced ``weights`` (S, S) float32 (half the total weight
     on positives, half on negatives; all on negatives for a negative pair; weights sum to 1).
     """
-    centre = (instance_size - 1) / 2.0
-    grid = centre + (np.arange(score_size) - score_size // 2) * stride
+    grid = cell_grid(score_size, stride, instance_size)
     cx = (float(box_xyxy[0]) + float(box_xyxy[2])) / 2
     cy = (float(box_xyxy[1]) + float(box_xyxy[3])) / 2
     dist = np.hypot(grid[None, :] - cx, grid[:, None] - cy)

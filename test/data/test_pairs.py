@@ -6,7 +6,8 @@ import pytest
 
 from siam_tracker_ros.core.crop import crop_patch
 from siam_tracker_ros.core.errors import ConfigError
-from siam_tracker_ros.data.augment import (CropJitter, context_side, jittered_crop, mean_color,
+from siam_tracker_ros.core.boxes import context_side
+from siam_tracker_ros.data.augment import (CropJitter, jittered_crop, mean_color,
                                            motion_blur_kernel, photometric)
 from siam_tracker_ros.data.pairs import (PairSampler, PairSamplerConfig, SequencePairSource,
                                          StillImagePairSource, TargetView, flip_view, random_region_xywh)

@@ -16,6 +16,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import pytest
 
+from siam_tracker_ros.core.boxes import box_iou as iou_xywh  # noqa: F401 (tests import it from here)
 from siam_tracker_ros.ros.spinning import BackgroundSpinner, destroy_and_shutdown
 
 _test_counter = itertools.count()
@@ -100,16 +101,6 @@ def detection(box_xywh: Sequence[float], stamp_ns_: int, det_id: str = "",
 def det_box_xywh(det) -> Tuple[float, float, float, float]:
     c, w, h = det.bbox.center.position, det.bbox.size_x, det.bbox.size_y
     return (c.x - w / 2.0, c.y - h / 2.0, w, h)
-
-
-def iou_xywh(a: Sequence[float], b: Sequence[float]) -> float:
-    ax0, ay0, aw, ah = a
-    bx0, by0, bw, bh = b
-    iw = max(0.0, min(ax0 + aw, bx0 + bw) - max(ax0, bx0))
-    ih = max(0.0, min(ay0 + ah, by0 + bh) - max(ay0, by0))
-    inter = iw * ih
-    union = aw * ah + bw * bh - inter
-    return inter / union if union > 0 else 0.0
 
 
 def wait_until(predicate: Callable[[], Any], timeout_s: float, period_s: float = 0.02) -> Any:

@@ -132,7 +132,7 @@ def test_install_space_is_what_python_and_ros2_find(workspace):
 
 
 def test_default_model_builds_from_the_installed_share_files(workspace):
-    """The bundled default tracker (config/trackers/siamrpn_slim.yaml with its models/ weights,
+    """A bundled trained tracker (config/trackers/siamrpn_slim.yaml with its models/ weights,
     paths relative to the YAML) from the install space's copy."""
     _, install = workspace
     share = install / "siam_tracker" / "share" / "siam_tracker"

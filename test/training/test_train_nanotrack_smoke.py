@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from siam_tracker_ros.cli import main as cli_main
+from siam_tracker_ros.core.boxes import box_iou
 from siam_tracker_ros.build.factory import build_tracker, find_bundled_file
 from siam_tracker_ros.data.synthetic import SyntheticSpec, generate_sequence
 from siam_tracker_ros.models.checkpoint import load_checkpoint
@@ -29,12 +30,6 @@ def _write(tmp_path, name, model, optim, steps, batch):
     path = tmp_path / f"{name}.yaml"
     path.write_text(yaml.safe_dump(config))
     return str(path)
-
-
-def _iou(a, b):
-    iw = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    ih = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    return iw * ih / (a[2] * a[3] + b[2] * b[3] - iw * ih)
 
 
 @pytest.mark.slow
@@ -67,7 +62,7 @@ def test_nanotrack_finetune_reloads_strict_and_tracks(tmp_path):
     tracker = build_tracker(str(out / "config.yaml"))                  # model.weights: model.pth
     seq = generate_sequence(SyntheticSpec(seed=77, num_frames=12, speed_px=1.5))
     tracker.initialize(seq.frames[0], seq.init_box_xywh)
-    ious = [_iou(tracker.track(seq.frames[t]).bbox_xywh, seq.boxes_xywh[t]) for t in range(1, len(seq))]
+    ious = [box_iou(tracker.track(seq.frames[t]).bbox_xywh, seq.boxes_xywh[t]) for t in range(1, len(seq))]
     assert np.mean(ious) > 0.5, ious
 
 

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from siam_tracker_ros.cli import main as cli_main
+from siam_tracker_ros.core.boxes import box_iou
 from siam_tracker_ros.core.errors import CheckpointError
 from siam_tracker_ros.models.pysot_config import load_pysot_config
 from siam_tracker_ros.build.pysot_factory import build_pysot_tracker
@@ -47,14 +48,6 @@ def _setup(tmp_path, steps, every):
     return str(path)
 
 
-def _iou(a, b):
-    ax1, ay1, bx1, by1 = a[0] + a[2], a[1] + a[3], b[0] + b[2], b[1] + b[3]
-    iw = max(0.0, min(ax1, bx1) - max(a[0], b[0]))
-    ih = max(0.0, min(ay1, by1) - max(a[1], b[1]))
-    inter = iw * ih
-    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
-
-
 @pytest.mark.slow
 def test_train_loss_falls_checkpoint_reloads_and_tracks(tmp_path):
     config = _setup(tmp_path, steps=40, every=20)
@@ -80,7 +73,7 @@ def test_train_loss_falls_checkpoint_reloads_and_tracks(tmp_path):
     for t in range(1, len(seq)):
         box = tracker.track(seq.frames[t]).bbox_xywh
         assert all(math.isfinite(v) for v in box)
-        ious.append(_iou(box, seq.boxes_xywh[t]))
+        ious.append(box_iou(box, seq.boxes_xywh[t]))
     assert np.mean(ious) > 0.3, ious                                      # random boxes: ~0.02
 
 

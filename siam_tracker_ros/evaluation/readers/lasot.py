@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import List, Optional
 
 from ...data.sequence import Sequence
-from ..sequences import list_images, make_sequence, natural_key, normalize_rows, parse_value_lines, read_flags, require_dir
+from ...data.images import list_images, natural_key
+from ..sequences import make_sequence, normalize_rows, parse_value_lines, read_flags, require_dir
 
 
 def _is_sequence(d: Path) -> bool:

@@ -19,7 +19,8 @@ import numpy as np
 
 from ...core.errors import InvalidInputError
 from ...data.sequence import Sequence
-from ..sequences import list_images, make_sequence, natural_key, normalize_rows, parse_value_lines, require_dir
+from ...data.images import list_images, natural_key
+from ..sequences import make_sequence, normalize_rows, parse_value_lines, require_dir
 
 OTB_FRAME_RANGES = {
     "David": (300, 770), "Football1": (1, 74), "Freeman3": (1, 460), "Freeman4": (1, 283),

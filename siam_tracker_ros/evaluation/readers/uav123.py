@@ -10,7 +10,8 @@ from typing import List, Optional
 
 from ...core.errors import InvalidInputError
 from ...data.sequence import Sequence
-from ..sequences import list_images, make_sequence, natural_key, normalize_rows, parse_value_lines, require_dir
+from ...data.images import list_images, natural_key
+from ..sequences import make_sequence, normalize_rows, parse_value_lines, require_dir
 from .otb import load_pysot_json
 
 

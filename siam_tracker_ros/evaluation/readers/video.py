@@ -11,9 +11,9 @@ import numpy as np
 
 from ...core.errors import InvalidInputError
 from ...data.sequence import FrameSource, Sequence
-from ..sequences import natural_key, normalize_rows, parse_value_lines, require_dir
+from ...data.images import is_video_file, natural_key
+from ..sequences import normalize_rows, parse_value_lines, require_dir
 
-VIDEO_EXTENSIONS = (".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v", ".mpg", ".mpeg")
 
 
 class VideoFrames(FrameSource):
@@ -78,7 +78,7 @@ def load_video_sequence(video: Path, gt_file: Path) -> Sequence:
 def load_videos(root: Optional[str]) -> List[Sequence]:
     path = require_dir(root, "video")
     videos = [path] if path.is_file() else sorted(
-        (p for p in path.iterdir() if p.suffix.lower() in VIDEO_EXTENSIONS), key=lambda p: natural_key(p.name))
+        (p for p in path.iterdir() if is_video_file(p.name)), key=lambda p: natural_key(p.name))
     sequences = []
     for video in videos:
         gt_file = _ground_truth_for(video, single=len(videos) == 1)

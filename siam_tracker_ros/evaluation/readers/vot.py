@@ -14,7 +14,8 @@ from typing import List, Optional
 
 from ...core.errors import InvalidInputError
 from ...data.sequence import Sequence
-from ..sequences import list_images, make_sequence, natural_key, normalize_rows, parse_value_lines, read_flags, require_dir
+from ...data.images import list_images, natural_key
+from ..sequences import make_sequence, normalize_rows, parse_value_lines, read_flags, require_dir
 
 
 def _sequence_dirs(root: Path) -> List[Path]:

@@ -1,4 +1,5 @@
-"""``slimnet``: the compact backbone of the project's default model (trained from scratch here).
+"""``slimnet``: the compact backbone of the project's SiamRPN-slim (trained from scratch here;
+the default before NanoTrack v3).
 
 Plain 3x3 convolutions + BatchNorm + ReLU, total stride 8, chosen for CPU speed (dense 3x3
 convolutions run several times faster per FLOP than depthwise ones on CPU) and for a
