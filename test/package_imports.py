@@ -59,6 +59,18 @@ def edges_of(source: str, module: str, is_package: bool, known: Iterable[str]) -
     return {(line, target) for line, target in edges if target != module}
 
 
+def unresolved_imports() -> List[str]:
+    """``module line N: target`` for every import of a ``siam_tracker_ros`` module that does not
+    exist (e.g. a relative import left pointing at a module's old place after a move)."""
+    modules = module_files()
+    missing = []
+    for module, (path, is_package) in modules.items():
+        for line, target, _ in imported_names(path.read_text(encoding="utf-8"), module, is_package):
+            if (target == PACKAGE or target.startswith(PACKAGE + ".")) and target not in modules:
+                missing.append(f"{module} line {line}: {target}")
+    return missing
+
+
 def import_graph() -> Dict[str, Dict[str, int]]:
     """module -> {imported package module: first line importing it}."""
     modules = module_files()

@@ -8,7 +8,7 @@ its own layer (models and data are independent; so are training and ros).
 """
 import pytest
 
-from package_imports import PACKAGE, find_cycle, import_graph, subpackage
+from package_imports import PACKAGE, find_cycle, import_graph, subpackage, unresolved_imports
 
 LAYERS = (("",), ("core",), ("models", "data"), ("build",), ("evaluation",), ("training", "ros"),
           ("cli",), ("__main__",))
@@ -23,6 +23,12 @@ def graph():
 def test_every_subpackage_has_a_layer(graph):
     missing = sorted({subpackage(m) for m in graph} - set(RANK))
     assert missing == [], f"place the new subpackage(s) {missing} in LAYERS (and in docs/architecture.md)"
+
+
+def test_every_package_import_names_an_existing_module():
+    """The graph only sees modules that exist: an import left pointing at a moved module's old
+    place would otherwise go unnoticed until it runs."""
+    assert unresolved_imports() == []
 
 
 def test_the_package_import_graph_has_no_cycles(graph):

@@ -57,7 +57,7 @@ LONG_TERM_PREFIX = "long_term."
 # (measured by scripts/bench_longterm_search.py: 383 px on AlexNet's 287 cost 2.2x).
 PYSOT_SEARCH_GROWTH = 0.25
 # Cosine-window weight of re-detection windows for PySOT bases (PySOT's own lost-mode value).
-from .pysot_longterm import LOST_WINDOW_INFLUENCE as PYSOT_LOST_WINDOW_INFLUENCE  # noqa: E402
+from ..core.pysot_longterm import LOST_WINDOW_INFLUENCE as PYSOT_LOST_WINDOW_INFLUENCE  # noqa: E402
 # NanoTrack re-detection: one widening step of 64 px (255 -> 319), then 319 px global tiles.
 NANOTRACK_SEARCH_STEP = 64
 
