@@ -42,14 +42,15 @@ import numpy as np
 
 from ..core.errors import InvalidInputError
 from ..core.stream_session import StreamSession
+from ..core.stream_tracker import StreamStatus
 from ..core.tracker import Tracker
 from ..core.types import TrackResult, TrackState
 from . import bag_types, detection_conversion, image_conversion
+from . import outputs as outputs_mod
 from .bag_io import BagReader, BagWriter, print_warning, stamp_ns
 from .bag_make import BagTopics
 from .bag_scoring import (GroundTruth, latency_summary, match_outputs, match_stamp, public_scores,
                           read_ground_truth, score_frames)
-from .overlay import box_mask
 
 DEFAULT_OUTPUT_NAMESPACE = "/siam_tracker"
 DEFAULT_TARGET_LABEL = "target"
@@ -242,6 +243,15 @@ class _OutputWriter:
         if self.writer is not None:
             self.writer.write(self.topics[topic], log_ns, msg)
 
+    def write_frame(self, log_ns: int, messages: outputs_mod.FrameMessages) -> None:
+        """A frame's messages as the node publishes them (the debug image is not written)."""
+        if messages.detection is not None:
+            self.write("detection", log_ns, messages.detection)
+        self.write("detections", log_ns, messages.detections)
+        self.write("confidence", log_ns, messages.confidence)
+        if messages.mask is not None:
+            self.write("mask", log_ns, messages.mask)
+
 
 def evaluate_bag(bag: os.PathLike, tracker: Tracker, out_bag: Optional[os.PathLike] = None,
                  options: EvalOptions = EvalOptions(), warn: Callable[[str], None] = print_warning,
@@ -355,56 +365,29 @@ def _replay(reader: BagReader, image_topic: str, compressed: bool, tracker: Trac
             frame = None
         target = session.target
         visible = result is not None and target is not None and result.is_target_visible
+        out_header = outputs_mod.node_header(header)
         if frame is not None:
             processed += 1
-            _write_outputs(outputs, message.log_ns, header, frame, result if target is not None else None,
-                           target, visible)
+        if frame is not None and outputs.writer is not None:
+            outputs.write_frame(message.log_ns, outputs_mod.frame_messages(
+                out_header, frame, result, target, mask=outputs.write_mask))
         latency[index] = (time.perf_counter() - started) * 1e3
         if visible:
             boxes[index] = detection_conversion.detection_to_box_xywh(
                 detection_conversion.result_to_detection(result, header, target.target_id, target.label))
             confidences[index] = float(result.score)
         states[index] = session.state.value
-        status = bag_types.TrackerStatus(
-            header=header, state=session.state.value,
-            confidence=0.0 if target is None else float(session.score),
+        status = StreamStatus(
+            state=session.state, confidence=0.0 if target is None else float(session.score),
             target_id="" if target is None else target.target_id,
-            frames_since_seen=int(session.frames_since_seen), latency_ms=float(latency[index]),
-            frames_processed=processed, frames_dropped=dropped, enabled=True,
-            mask_from_box=result is None or result.mask is None, last_error=last_error)
-        outputs.write("status", message.log_ns, status)
+            frames_since_seen=int(session.frames_since_seen), frames_processed=processed,
+            frames_dropped=dropped, enabled=True, last_error=last_error)
+        outputs.write("status", message.log_ns, outputs_mod.status_message(
+            out_header, status, float(latency[index]),
+            mask_from_box=result is None or result.mask is None))
         if bar is not None:
             bar.update(1)
     if bar is not None:
         bar.close()
     return boxes, confidences, states, latency, dropped, frame_stamps
 
-
-def _write_outputs(outputs: _OutputWriter, log_ns: int, header: Any, frame: np.ndarray,
-                   result: Optional[TrackResult], target: Any, visible: bool) -> None:
-    """The node's ``_publish_outputs`` for one frame (without the debug image)."""
-    if outputs.writer is None:
-        return
-    out_header = _node_header(header)
-    detections = detection_conversion.result_to_detection_array(
-        result if visible else None, out_header,
-        "" if target is None else target.target_id, "" if target is None else target.label)
-    if visible:
-        outputs.write("detection", log_ns, detections.detections[0])
-    outputs.write("detections", log_ns, detections)
-    score = float(result.score) if result is not None else 0.0
-    outputs.write("confidence", log_ns, bag_types.Float32(data=score))
-    if outputs.write_mask:
-        mask = np.zeros(frame.shape[:2], np.uint8)
-        if visible:
-            mask = result.mask if result.mask is not None else box_mask(frame.shape, result)
-        outputs.write("mask", log_ns, image_conversion.mask_to_image(mask, out_header))
-
-
-def _node_header(header: Any) -> Any:
-    """The image header as the conversion functions' Header class (rclpy's when installed)."""
-    out = image_conversion.Header()
-    out.stamp.sec = int(header.stamp.sec)
-    out.stamp.nanosec = int(header.stamp.nanosec)
-    out.frame_id = str(header.frame_id)
-    return out

@@ -69,10 +69,10 @@ def test_parameters_declared_with_descriptions_ranges_and_read_only(harness):
 def test_runtime_parameter_changes_validated(harness):
     ok = harness.set_parameters(max_image_age_s=0.5, publish_mask=False, target_label="person",
                                 loss_threshold=0.25, reacquire_threshold=0.7,
-                                loss_patience_frames=5)
+                                loss_patience=5)
     assert all(r.successful for r in ok), [r.reason for r in ok]
     assert harness.node.settings.max_image_age_s == 0.5 and harness.node.settings.target_label == "person"
-    long_term = harness.node._session.tracker      # the change reached the running tracker
+    long_term = harness.node.stream.tracker      # the change reached the running tracker
     assert (long_term.cfg.loss_threshold, long_term.cfg.reacquire_threshold,
             long_term.cfg.loss_patience) == (0.25, 0.7, 5)
     refused = {
@@ -82,7 +82,7 @@ def test_runtime_parameter_changes_validated(harness):
         "image_transport": "compressed",  # read-only
         "publish_mask": "yes",           # wrong type
         "loss_threshold": 0.9,           # not below reacquire_threshold (hysteresis order)
-        "search_widen_step_px": 100,     # not a multiple of 8
+        "widen_step": 100,               # not a multiple of 8
     }
     for name, value in refused.items():
         (result,) = harness.set_parameters(**{name: value})
