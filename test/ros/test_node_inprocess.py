@@ -344,3 +344,21 @@ def test_max_image_age_follows_sim_time(tmp_path, sequence):
         assert "old" in status.last_error and h.node.health().dropped_stale == 1
     finally:
         h.close()
+
+
+def test_deprecated_long_term_parameter_names_still_work(tmp_path):
+    """Old names (one release): a params-file / -p value sets the new parameter and the
+    tracker; a run-time set by the old name reaches the tracker too."""
+    h = NodeHarness(tmp_path, {"loss_patience_frames": 4, "search_tile_overlap": 0.3})
+    try:
+        node = h.node
+        assert node.get_parameter("loss_patience").value == 4
+        assert node.get_parameter("tile_overlap").value == 0.3
+        assert (node.stream.tracker.cfg.loss_patience, node.stream.tracker.cfg.tile_overlap) == (4, 0.3)
+        (result,) = h.set_parameters(search_widen_step_px=64)
+        assert result.successful, result.reason
+        assert node.stream.tracker.cfg.widen_step == 64 and node.settings.tracker_settings["widen_step"] == 64
+        (refused,) = h.set_parameters(reacquire_confirm_frames=0)   # LongTermConfig refuses it
+        assert not refused.successful and "confirm_frames" in refused.reason
+    finally:
+        h.close()
