@@ -47,10 +47,11 @@ from ..core.tracker import Tracker
 from ..core.types import TrackResult, TrackState
 from . import bag_types, detection_conversion, image_conversion
 from . import outputs as outputs_mod
-from .bag_io import BagReader, BagWriter, print_warning, stamp_ns
+from .bag_io import BagReader, BagWriter, print_warning
 from .bag_make import BagTopics
 from .bag_scoring import (GroundTruth, latency_summary, match_outputs, match_stamp, public_scores,
                           read_ground_truth, score_frames)
+from .stamps import stamp_to_ns
 
 DEFAULT_OUTPUT_NAMESPACE = "/siam_tracker"
 DEFAULT_TARGET_LABEL = "target"
@@ -186,7 +187,7 @@ def read_image_index(reader: BagReader, topic: str) -> Tuple[np.ndarray, np.ndar
     Reads the bag's images once without converting them (rosbags decodes the headers)."""
     stamps, logs = [], []
     for message in reader.messages([topic]):
-        stamps.append(stamp_ns(message.msg.header.stamp))
+        stamps.append(stamp_to_ns(message.msg.header.stamp))
         logs.append(message.log_ns)
     return np.array(stamps, dtype=np.int64), np.array(logs, dtype=np.int64)
 
@@ -204,7 +205,7 @@ def read_init_events(reader: BagReader, topic: str, stamps: np.ndarray, logs: np
     for message in reader.messages([topic]):
         det = message.msg
         box = detection_conversion.detection_to_box_xywh(det)
-        stamp = stamp_ns(det.header.stamp)
+        stamp = stamp_to_ns(det.header.stamp)
         if stamp:
             found = match_stamp(stamps[order], stamp)
             index = None if found is None else int(order[found])
@@ -345,7 +346,7 @@ def _replay(reader: BagReader, image_topic: str, compressed: bool, tracker: Trac
     for index, message in enumerate(reader.messages([image_topic])):
         msg = message.msg
         header = msg.header
-        frame_stamps[index] = stamp_ns(header.stamp)
+        frame_stamps[index] = stamp_to_ns(header.stamp)
         started = time.perf_counter()
         result: Optional[TrackResult] = None
         event = pending.get(index)

@@ -39,11 +39,6 @@ BAG_VERSION = 8
 _IDL_SEPARATOR = "=" * 80 + "\n"
 
 
-def stamp_ns(stamp: Any) -> int:
-    """builtin_interfaces/Time (any object with ``sec``, ``nanosec``) -> integer ns."""
-    return int(stamp.sec) * 1_000_000_000 + int(stamp.nanosec)
-
-
 def print_warning(text: str) -> None:
     """Default warning sink: one line on stderr."""
     print(f"warning: {text}", file=sys.stderr)

@@ -39,6 +39,7 @@ from ..core.types import validate_init_box
 from ..data.sequence import Sequence
 from . import bag_types, detection_conversion, image_conversion
 from .bag_io import BagWriter
+from .stamps import set_stamp_ns
 
 DEFAULT_START_NS = 1_700_000_000 * 1_000_000_000    # 2023-11-14 22:13:20 UTC: a plausible clock
 DEFAULT_RATE_HZ = 30.0
@@ -106,8 +107,7 @@ def frame_stamp_ns(index: int, rate_hz: float, start_ns: int = DEFAULT_START_NS)
 def make_header(stamp_ns_: int, frame_id: str):
     """std_msgs/Header of the class the conversion functions use (rclpy's when installed)."""
     header = image_conversion.Header()
-    header.stamp.sec = int(stamp_ns_ // 1_000_000_000)
-    header.stamp.nanosec = int(stamp_ns_ % 1_000_000_000)
+    set_stamp_ns(header.stamp, stamp_ns_)
     header.frame_id = frame_id
     return header
 

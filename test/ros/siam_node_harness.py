@@ -17,6 +17,8 @@ import numpy as np
 import pytest
 
 from siam_tracker_ros.ros.spinning import BackgroundSpinner, destroy_and_shutdown
+from siam_tracker_ros.ros.stamps import set_stamp_ns
+from siam_tracker_ros.ros.stamps import stamp_to_ns as stamp_ns  # the tests' short name
 
 _test_counter = itertools.count()
 
@@ -54,11 +56,7 @@ def isolated_ros_env(tmp_path) -> Tuple[int, str, Dict[str, str]]:
 def stamp_of(ns: int):
     from builtin_interfaces.msg import Time
 
-    return Time(sec=int(ns // 1_000_000_000), nanosec=int(ns % 1_000_000_000))
-
-
-def stamp_ns(stamp) -> int:
-    return int(stamp.sec) * 1_000_000_000 + int(stamp.nanosec)
+    return set_stamp_ns(Time(), ns)
 
 
 def raw_image(frame: np.ndarray, stamp_ns_: int, frame_id: str = "camera",

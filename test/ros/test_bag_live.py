@@ -17,7 +17,8 @@ require_ros_interfaces()
 
 from siam_node_harness import isolated_ros_env  # noqa: E402
 from siam_tracker_ros.data.synthetic import SyntheticSpec, generate_sequence  # noqa: E402
-from siam_tracker_ros.ros.bag_io import BagReader, stamp_ns  # noqa: E402
+from siam_tracker_ros.ros.bag_io import BagReader  # noqa: E402
+from siam_tracker_ros.ros.stamps import stamp_to_ns  # noqa: E402
 from siam_tracker_ros.ros.bag_make import MakeOptions, frame_stamp_ns, write_sequence_bag  # noqa: E402
 from siam_tracker_ros.ros.bag_play import play_bag  # noqa: E402
 from siam_tracker_ros.ros.bag_record import record_bag  # noqa: E402
@@ -142,10 +143,10 @@ def test_record_writes_a_readable_bag_of_what_was_played(tmp_path, bag):
         assert {t: recorded.topics[t].typename for t in topics} == {t: source.topics[t].typename for t in topics}
         played = {t: [m.msg for m in source.messages([t])] for t in topics}
         got = {t: [m.msg for m in recorded.messages([t])] for t in topics}
-    offset = stamp_ns(got["/camera/image_raw"][0].header.stamp) - stamp_ns(played["/camera/image_raw"][0].header.stamp)
-    assert abs(time.time_ns() - offset - stamp_ns(played["/camera/image_raw"][0].header.stamp)) < 120e9
+    offset = stamp_to_ns(got["/camera/image_raw"][0].header.stamp) - stamp_to_ns(played["/camera/image_raw"][0].header.stamp)
+    assert abs(time.time_ns() - offset - stamp_to_ns(played["/camera/image_raw"][0].header.stamp)) < 120e9
     for topic in topics:
-        assert [stamp_ns(m.header.stamp) - offset for m in got[topic]] == [stamp_ns(m.header.stamp) for m in played[topic]]
+        assert [stamp_to_ns(m.header.stamp) - offset for m in got[topic]] == [stamp_to_ns(m.header.stamp) for m in played[topic]]
     for a, b in zip(got["/camera/image_raw"], played["/camera/image_raw"]):
         np.testing.assert_array_equal(a.data, b.data)
     assert got["/init_box"][0].bbox == played["/init_box"][0].bbox
