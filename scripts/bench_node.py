@@ -25,14 +25,18 @@ import yaml
 
 def node_settings_from_params_file(path: str):
     """NodeSettings of the params file's ``/**: ros__parameters`` over the declared defaults."""
-    from siam_tracker_ros.ros.params import ALL_PARAMS, NodeSettings
+    from siam_tracker_ros.ros.params import ALL_PARAMS, DEPRECATED_ALIASES, NodeSettings
 
     values = {spec.name: spec.default for spec in ALL_PARAMS}
     with open(path, encoding="utf-8") as handle:
         data = yaml.safe_load(handle) or {}
     for key, section in data.items():
         if isinstance(section, dict) and "ros__parameters" in section:
-            values.update(section["ros__parameters"] or {})
+            given = dict(section["ros__parameters"] or {})
+            for old, new in DEPRECATED_ALIASES.items():   # as the node reads them
+                if old in given:
+                    given.setdefault(new, given.pop(old))
+            values.update(given)
     return NodeSettings.from_values(values)
 
 

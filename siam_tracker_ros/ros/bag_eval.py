@@ -3,7 +3,8 @@
 Per image message, in receive order, exactly what the node's worker does with a frame:
 ``image_conversion.image_to_bgr`` / ``compressed_to_bgr`` → :class:`StreamSession`
 (``begin`` on the init frame, ``step`` after) with a tracker from
-``siam_tracker_ros.core.factory.build_tracker`` → ``detection_conversion``. Unlike a live node,
+``siam_tracker_ros.core.factory.build_tracker`` → :mod:`.outputs` (the functions the node
+publishes with). Unlike a live node,
 no frame is ever dropped, so the outputs depend only on the bag and the tracker.
 
 Init boxes (vision_msgs/Detection2D on ``/init_box``, as the node's ``init_box`` topic): each
