@@ -7,7 +7,6 @@ Threads (MultiThreadedExecutor, three callback groups): input (mutually exclusiv
 callback stamps, checks and stores a frame, nothing is decoded there), worker (mutually exclusive,
 woken by a guard condition: runs ``StreamTracker.work``), control (reentrant: init topics,
 services, the diagnostics timer; they validate and queue, never wait for inference).
-
 Topics, services and parameters: docs/node.md. Outputs carry the source image header unchanged.
 """
 from __future__ import annotations
@@ -292,3 +291,10 @@ class TrackerNode(Node):
         header = Header(stamp=self.get_clock().now().to_msg())
         self._diag_pub.publish(diagnostics_message(self.health(), header, self.get_name()))
 
+
+
+def main(args: Optional[Sequence[str]] = None, exit_fast: bool = True) -> int:
+    """Installed executables built before the split import the entry point from here."""
+    from .node_main import main as run_node
+
+    return run_node(args, exit_fast)
