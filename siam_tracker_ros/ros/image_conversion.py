@@ -37,7 +37,7 @@ try:
     from sensor_msgs.msg import CompressedImage, Image
     from std_msgs.msg import Header
 except ImportError:  # no ROS 2 Python (bag tools with rosbags only): same fields and constructors
-    from .bag_types import CompressedImage, Header, Image
+    from .bag.types import CompressedImage, Header, Image
 
 from ..core.errors import InvalidInputError
 

@@ -28,7 +28,7 @@ try:
 
     from siam_tracker.msg import TrackerStatus
 except ImportError:  # no ROS 2 Python (bag tools with rosbags only): same fields and constructors
-    from .bag_types import Detection2D, Detection2DArray, Float32, Header, Image, TrackerStatus
+    from .bag.types import Detection2D, Detection2DArray, Float32, Header, Image, TrackerStatus
 
 from ..core.stream_session import Target
 from ..core.stream_tracker import StreamStatus

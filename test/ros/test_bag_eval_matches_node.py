@@ -19,10 +19,10 @@ from vision_msgs.msg import Detection2D  # noqa: E402
 
 from siam_node_harness import NodeHarness, wait_until  # noqa: E402
 from siam_tracker_ros.data.synthetic import SyntheticSpec, generate_sequence  # noqa: E402
-from siam_tracker_ros.ros.bag_eval import EvalOptions, build_eval_tracker, evaluate_bag  # noqa: E402
-from siam_tracker_ros.ros.bag_io import BagReader  # noqa: E402
-from siam_tracker_ros.ros.bag_make import MakeOptions, write_sequence_bag  # noqa: E402
-from siam_tracker_ros.ros.bag_record import record_bag  # noqa: E402
+from siam_tracker_ros.ros.bag.eval import EvalOptions, build_eval_tracker, evaluate_bag  # noqa: E402
+from siam_tracker_ros.ros.bag.io import BagReader  # noqa: E402
+from siam_tracker_ros.ros.bag.make import MakeOptions, write_sequence_bag  # noqa: E402
+from siam_tracker_ros.ros.bag.record import record_bag  # noqa: E402
 from siam_tracker_ros.ros.stamps import stamp_to_ns  # noqa: E402
 
 pytestmark = pytest.mark.ros

@@ -17,11 +17,11 @@ require_ros_interfaces()
 
 from siam_node_harness import isolated_ros_env  # noqa: E402
 from siam_tracker_ros.data.synthetic import SyntheticSpec, generate_sequence  # noqa: E402
-from siam_tracker_ros.ros.bag_io import BagReader  # noqa: E402
+from siam_tracker_ros.ros.bag.io import BagReader  # noqa: E402
 from siam_tracker_ros.ros.stamps import stamp_to_ns  # noqa: E402
-from siam_tracker_ros.ros.bag_make import MakeOptions, frame_stamp_ns, write_sequence_bag  # noqa: E402
-from siam_tracker_ros.ros.bag_play import play_bag  # noqa: E402
-from siam_tracker_ros.ros.bag_record import record_bag  # noqa: E402
+from siam_tracker_ros.ros.bag.make import MakeOptions, frame_stamp_ns, write_sequence_bag  # noqa: E402
+from siam_tracker_ros.ros.bag.play import play_bag  # noqa: E402
+from siam_tracker_ros.ros.bag.record import record_bag  # noqa: E402
 
 pytestmark = pytest.mark.ros
 
@@ -159,8 +159,8 @@ def test_live_node_run_scores_like_bag_eval(tmp_path, sequence):
     """bag play --restamp -> the real node (separate process) -> bag record -> bag score gives
     exactly `bag eval`'s figures when the node drops no frame (5 Hz leaves it ~10x headroom)."""
     from siam_tracker_ros.ros import node_process
-    from siam_tracker_ros.ros.bag_eval import build_eval_tracker, evaluate_bag
-    from siam_tracker_ros.ros.bag_scoring import public_scores, score_recorded_bag
+    from siam_tracker_ros.ros.bag.eval import build_eval_tracker, evaluate_bag
+    from siam_tracker_ros.ros.bag.scoring import public_scores, score_recorded_bag
 
     made = write_sequence_bag(generate_sequence(SyntheticSpec(
         seed=11, num_frames=16, frame_size_wh=(160, 120), target_size_wh=(24, 20), name="live-node")),

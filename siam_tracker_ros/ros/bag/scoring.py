@@ -1,7 +1,7 @@
 """Score tracker outputs found in bags against the ground truth found in bags (rosbags only).
 
 Ground truth: ``/ground_truth`` vision_msgs/Detection2DArray per frame (see
-:mod:`.bag_make`): one detection = the box (score 1 visible, 0 occluded), none = absent.
+:mod:`.make`): one detection = the box (score 1 visible, 0 occluded), none = absent.
 Tracker outputs: ``/siam_tracker/detections`` Detection2DArray per processed frame (the node's
 ``~/detections``: empty = no target). Frames are matched by ``header.stamp``.
 
@@ -25,12 +25,12 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence as SequenceType
 
 import numpy as np
 
-from ..core.errors import InvalidInputError
-from ..data.sequence import Sequence
-from ..evaluation.report import aggregate, score_sequence
-from . import detection_conversion
-from .bag_io import BagReader
-from .stamps import stamp_to_ns
+from ...core.errors import InvalidInputError
+from ...data.sequence import Sequence
+from ...evaluation.report import aggregate, score_sequence
+from .. import detection_conversion
+from ..stamps import stamp_to_ns
+from .io import BagReader
 
 STAMP_MATCH_TOLERANCE_NS = 500_000   # as the node: a stamp matches a frame within 0.5 ms
 
@@ -241,7 +241,7 @@ def score_recorded_bag(recorded: str, ground_truth: Optional[str] = None,
     ground truth). Frames are matched by header stamp; the scored range starts at the frame of
     the first init box, whose prediction is that box (or, without one, at the first frame with
     a detection)."""
-    from .bag_io import print_warning
+    from .io import print_warning
 
     warn = warn or print_warning
     outputs: Dict[int, tuple] = {}

@@ -24,8 +24,8 @@ from rosbags.interfaces import Nodetype
 from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 from rosbags.typesys.store import Typestore
 
-from .bag_msg_definitions import SIAM_TRACKER_MSGS, VISION_MSGS
-from .stamps import set_stamp_ns, stamp_to_ns
+from ..stamps import set_stamp_ns, stamp_to_ns
+from .msg_definitions import SIAM_TRACKER_MSGS, VISION_MSGS
 
 IMAGE = "sensor_msgs/msg/Image"
 COMPRESSED_IMAGE = "sensor_msgs/msg/CompressedImage"

@@ -41,18 +41,19 @@ from typing import Any, Callable, Dict, List, Optional, Sequence as SequenceType
 
 import numpy as np
 
-from ..core.errors import InvalidInputError
-from ..core.stream_session import StreamSession
-from ..core.stream_tracker import StreamStatus
-from ..core.tracker import Tracker
-from ..core.types import TrackResult, TrackState
-from . import bag_types, detection_conversion, image_conversion
-from . import outputs as outputs_mod
-from .bag_io import BagReader, BagWriter, print_warning
-from .bag_make import BagTopics
-from .bag_scoring import (GroundTruth, latency_summary, match_outputs, match_stamp, public_scores,
-                          read_ground_truth, score_frames)
-from .stamps import stamp_to_ns
+from ...core.errors import InvalidInputError
+from ...core.stream_session import StreamSession
+from ...core.stream_tracker import StreamStatus
+from ...core.tracker import Tracker
+from ...core.types import TrackResult, TrackState
+from .. import detection_conversion, image_conversion
+from .. import outputs as outputs_mod
+from ..stamps import stamp_to_ns
+from . import types as bag_types
+from .io import BagReader, BagWriter, print_warning
+from .make import BagTopics
+from .scoring import (GroundTruth, latency_summary, match_outputs, match_stamp, public_scores,
+                      read_ground_truth, score_frames)
 
 DEFAULT_OUTPUT_NAMESPACE = "/siam_tracker"
 DEFAULT_TARGET_LABEL = "target"
@@ -92,7 +93,7 @@ class InitEvent:
 class EvalResult:
     """What ``bag eval`` measured. Per processed frame (image order): ``stamps_ns``,
     ``boxes_xywh`` (NaN = no detection), ``confidences`` (score while the target is shown, else
-    0), ``states`` (TrackState values), ``latency_ms``; ``scores`` (see bag_scoring) or None
+    0), ``states`` (TrackState values), ``latency_ms``; ``scores`` (see bag.scoring) or None
     without ground truth."""
 
     bag: Path
@@ -139,12 +140,12 @@ def build_eval_tracker(config: Optional[str] = None, baseline: Optional[str] = N
     a bundled config name or "default"/None. ``exact=False`` (default) is what the node runs
     (``RuntimeOptions(exact=False)``); ``exact=True`` reproduces PySOT's numerics."""
     if baseline:
-        from ..evaluation.baselines import OpenCVTracker
+        from ...evaluation.baselines import OpenCVTracker
 
         return f"opencv-{baseline}", OpenCVTracker(baseline)
-    from ..core.config import RuntimeOptions
-    from ..core.errors import ConfigError
-    from ..core.factory import build_tracker
+    from ...core.config import RuntimeOptions
+    from ...core.errors import ConfigError
+    from ...core.factory import build_tracker
 
     config = None if config in (None, "default") else config
     try:
