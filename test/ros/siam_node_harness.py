@@ -148,7 +148,10 @@ class NodeHarness:
     """TrackerNode + a probe node (publishers, recorders, service clients) in one
     MultiThreadedExecutor spinning on a background thread, in a private rclpy context."""
 
-    def __init__(self, tmp_path, overrides: Optional[Dict[str, Any]] = None) -> None:
+    def __init__(self, tmp_path, overrides: Optional[Dict[str, Any]] = None,
+                 load: Optional[Callable[[Any], Any]] = None) -> None:
+        """``load``: the node's tracker loader (settings -> (tracker, name, has mask)); None =
+        the model the parameters name."""
         import rclpy
         from rclpy.executors import MultiThreadedExecutor
         from rclpy.parameter import Parameter
@@ -174,7 +177,7 @@ class NodeHarness:
         rclpy.init(context=self.context, domain_id=self.domain_id)
         params = [Parameter(k, value=v) for k, v in (overrides or {}).items()]
         self.node = TrackerNode(namespace=self.namespace, context=self.context,
-                                parameter_overrides=params)
+                                parameter_overrides=params, **({"load": load} if load else {}))
         self.probe = rclpy.create_node("probe", namespace=self.namespace, context=self.context)
         best_effort = QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT,
                                  history=HistoryPolicy.KEEP_LAST)

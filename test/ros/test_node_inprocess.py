@@ -362,3 +362,41 @@ def test_deprecated_long_term_parameter_names_still_work(tmp_path):
         assert not refused.successful and "confirm_frames" in refused.reason
     finally:
         h.close()
+
+
+class _ScriptedTracker:
+    """Reports a fixed box and score: the node's outputs must carry exactly these."""
+
+    BOX, SCORE = (30.0, 20.0, 40.0, 30.0), 0.75
+
+    def initialize(self, frame, box_xywh):
+        from siam_tracker_ros.core.types import TrackResult, TrackState
+        return TrackResult(tuple(box_xywh), 1.0, TrackState.TRACKING)
+
+    def track(self, frame):
+        from siam_tracker_ros.core.types import TrackResult, TrackState
+        return TrackResult(self.BOX, self.SCORE, TrackState.TRACKING)
+
+    def reset(self):
+        pass
+
+
+def test_node_runs_a_scripted_tracker(tmp_path, sequence):
+    h = NodeHarness(tmp_path, {"long_term": False},
+                    load=lambda settings: (_ScriptedTracker(), "scripted", False))
+    try:
+        assert h.publish_acked(raw_image(sequence.frames[0], time.time_ns()))
+        response = h.call(h.init_client, _init_request(sequence.boxes_xywh[0], 0, "cup"))
+        assert response.success, response.message
+        for frame in sequence.frames[1:4]:
+            assert h.publish_acked(raw_image(frame, time.time_ns()))
+        assert wait_until(lambda: len(h.rec.get("detection")) >= 3, 10.0)
+        for det in h.rec.get("detection")[-3:]:
+            assert det_box_xywh(det) == pytest.approx(_ScriptedTracker.BOX)
+            assert det.results[0].hypothesis.class_id == "cup"
+            assert det.results[0].hypothesis.score == pytest.approx(_ScriptedTracker.SCORE)
+        status = h.rec.last("status")
+        assert status.mask_from_box and status.frames_dropped == 0
+        assert h.node.health().model_name == "scripted"
+    finally:
+        h.close()
