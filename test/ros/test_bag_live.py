@@ -185,7 +185,14 @@ def test_live_node_run_scores_like_bag_eval(tmp_path, sequence):
     thread = threading.Thread(target=lambda: outcome.update(stats=record_bag(
         topics, tmp_path / "rec", stop=stop, on_message=on_message)), daemon=True)
     thread.start()
+    from siam_tracker_ros.ros.stop_timing import GraphProbe
+
+    probe = GraphProbe()
     try:
+        # The recorder subscribes to the node's outputs once they appear in the graph: on a
+        # loaded machine that can be after the first frames went out, so wait for it first.
+        for topic in outputs:
+            assert probe.wait_for_subscription(topic, 60.0, node), f"nobody records {topic}"
         # waits for the node's image/init subscriptions (created once its model is loaded)
         play_bag(made.path, topics=["/camera/image_raw", "/init_box", "/ground_truth"], restamp=True,
                  wait_for_subscribers_s=60.0)
@@ -193,12 +200,15 @@ def test_live_node_run_scores_like_bag_eval(tmp_path, sequence):
         while time.monotonic() < deadline and counts.get(outputs[0], 0) < 16:
             time.sleep(0.1)
     finally:
+        probe.close()
         stop.set()
         thread.join(20)
         node_process.stop_node(node)
-    assert "stats" in outcome, (tmp_path / "node.log").read_text()[-2000:]
+    node_log = (tmp_path / "node.log").read_text()
+    assert "stats" in outcome, node_log[-2000:]
     live = score_recorded_bag(str(tmp_path / "rec"), detections_topic=outputs[0], status_topic=outputs[1])
-    assert live.frames == 16 and live.frames_with_output == 16 and live.frames_dropped == 0
+    assert live.frames == 16 and live.frames_with_output == 16 and live.frames_dropped == 0, \
+        (outcome["stats"].written, node_log[-2000:])
     assert live.latency_ms["p50"] > 0
     offline = evaluate_bag(made.path, build_eval_tracker("siamfc_parameter_free", num_threads=1)[1])
     assert public_scores(live.scores) == public_scores(offline.scores)
