@@ -36,7 +36,7 @@ setup(
     extras_require={"bags": ["rosbags>=0.11"]},
     entry_points={"console_scripts": [
         "siam-track = siam_tracker_ros.cli:main",
-        "siam_tracker_node = siam_tracker_ros.ros.node:main",
+        "siam_tracker_node = siam_tracker_ros.ros.node_main:main",
     ]},
     data_files=share_files("config", "models", "launch"),
 )

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import threading
 import time
 
@@ -26,14 +25,18 @@ import yaml
 
 def node_settings_from_params_file(path: str):
     """NodeSettings of the params file's ``/**: ros__parameters`` over the declared defaults."""
-    from siam_tracker_ros.ros.params import ALL_PARAMS, NodeSettings
+    from siam_tracker_ros.ros.params import ALL_PARAMS, DEPRECATED_ALIASES, NodeSettings
 
     values = {spec.name: spec.default for spec in ALL_PARAMS}
     with open(path, encoding="utf-8") as handle:
         data = yaml.safe_load(handle) or {}
     for key, section in data.items():
         if isinstance(section, dict) and "ros__parameters" in section:
-            values.update(section["ros__parameters"] or {})
+            given = dict(section["ros__parameters"] or {})
+            for old, new in DEPRECATED_ALIASES.items():   # as the node reads them
+                if old in given:
+                    given.setdefault(new, given.pop(old))
+            values.update(given)
     return NodeSettings.from_values(values)
 
 
@@ -65,6 +68,7 @@ def bench_node(sequence, frames: int, rate_hz: float, namespace: str, log_dir: s
     from siam_tracker_ros.ros import node_process
     from siam_tracker_ros.ros.sequence_player import PlaySchedule, SequencePlayer
     from siam_tracker_ros.ros.spinning import BackgroundSpinner, destroy_and_shutdown
+    from siam_tracker_ros.ros.stamps import stamp_to_ns
 
     log_path = os.path.join(log_dir, "bench_node.log")
     with open(log_path, "w") as log:
@@ -77,7 +81,7 @@ def bench_node(sequence, frames: int, rate_hz: float, namespace: str, log_dir: s
 
     def on_detections(msg):
         now = time.monotonic()
-        key = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+        key = stamp_to_ns(msg.header.stamp)
         with lock:
             received[key] = (now, len(msg.detections))
 
@@ -175,10 +179,7 @@ def main(argv=None) -> int:
     from siam_tracker_ros.ros import node_process
     from siam_tracker_ros.ros.sequence_player import demo_spec
 
-    os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
-    os.environ.setdefault("ROS_DOMAIN_ID", str(1 + os.getpid() % 100))
-    log_dir = tempfile.mkdtemp(prefix="siam_bench_")
-    os.environ.setdefault("ROS_LOG_DIR", os.path.join(log_dir, "ros_log"))
+    log_dir = node_process.script_ros_env("siam_bench_")
     if args.fastdds_profile == "large-images":
         node_process.use_fastdds_profile(node_process.large_image_profile())
     elif args.fastdds_profile != "default":

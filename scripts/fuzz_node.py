@@ -30,7 +30,6 @@ import array
 import math
 import os
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -38,6 +37,8 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import cv2
 import numpy as np
+
+from siam_tracker_ros.ros.stamps import set_stamp_ns, stamp_to_ns
 
 NS = 1_000_000_000
 GOOD_ENCODINGS = ("rgb8", "bgr8", "8UC3", "rgba8", "bgra8", "mono8", "mono16", "bayer_rggb8",
@@ -268,7 +269,7 @@ class Fuzzer:
 
     def _on_detection(self, msg) -> None:
         with self.lock:
-            self.detections[msg.header.stamp.sec * NS + msg.header.stamp.nanosec] = msg
+            self.detections[stamp_to_ns(msg.header.stamp)] = msg
 
     def _on_diag(self, msg) -> None:
         for status in msg.status:
@@ -326,7 +327,7 @@ class Fuzzer:
 def init_request(fuzzer: Fuzzer, box_xywh, stamp: int, label: str = ""):
     x, y, w, h = box_xywh
     req = fuzzer.InitTarget.Request(target_label=label)
-    req.header.stamp.sec, req.header.stamp.nanosec = (int(v) for v in divmod(stamp, NS))
+    set_stamp_ns(req.header.stamp, stamp)
     req.bbox.center.position.x, req.bbox.center.position.y = x + w / 2.0, y + h / 2.0
     req.bbox.size_x, req.bbox.size_y = float(w), float(h)
     return req
@@ -405,7 +406,7 @@ def bulk(fz: Fuzzer, gen: Generator, count: int, rate: float, sent: Counter,
             det = gen.Detection2D()
             det.bbox.center.position.x, det.bbox.center.position.y = w / 2.0, h / 2.0
             det.bbox.size_x, det.bbox.size_y = w / 4.0, h / 4.0
-            det.header.stamp.sec, det.header.stamp.nanosec = (int(v) for v in divmod(stamp, NS))
+            set_stamp_ns(det.header.stamp, stamp)
             fz.init_pub.publish(det)
             sent["init_box, valid (starts tracking)"] += 1
             track_frames = int(rng.integers(10, 40))
@@ -491,7 +492,7 @@ def counted(fz: Fuzzer, gen: Generator, per_kind: int) -> Dict[str, Tuple[int, i
         x, y, w, h = box
         d.bbox.center.position.x, d.bbox.center.position.y = x + w / 2.0, y + h / 2.0
         d.bbox.size_x, d.bbox.size_y = w, h
-        d.header.stamp.sec, d.header.stamp.nanosec = (int(v) for v in divmod(stamp, NS))
+        set_stamp_ns(d.header.stamp, stamp)
         return d
 
     if fz.compressed:
@@ -523,7 +524,7 @@ def counted(fz: Fuzzer, gen: Generator, per_kind: int) -> Dict[str, Tuple[int, i
     fz.image_pub.publish(gen.good_compressed(good_stamp, frame) if fz.compressed
                          else gen.good_image(good_stamp, encoding="bgr8"))
     index = fz.status_count()
-    fz.status_after(index, lambda m: m.header.stamp.sec * NS + m.header.stamp.nanosec ==
+    fz.status_after(index, lambda m: stamp_to_ns(m.header.stamp) ==
                     good_stamp, 10.0)
     answer = fz.call(fz.init_client, init_request(fz, (60, 40, 40, 40), good_stamp), 10.0)
     if answer is not None and answer.success:
@@ -543,16 +544,14 @@ def counted(fz: Fuzzer, gen: Generator, per_kind: int) -> Dict[str, Tuple[int, i
 def _raw(gen: Generator, h: int, w: int, enc: str, step: int, size: int):
     msg = gen.Image(height=h, width=w, encoding=enc, step=step)
     msg.data = array.array("B", bytes(size))
-    sec, nanosec = divmod(time.time_ns(), NS)
-    msg.header.stamp.sec, msg.header.stamp.nanosec = int(sec), int(nanosec)
+    set_stamp_ns(msg.header.stamp, time.time_ns())
     return msg
 
 
 def _compressed(gen: Generator, data: bytes, fmt: str):
     msg = gen.CompressedImage(format=fmt)
     msg.data = array.array("B", data)
-    sec, nanosec = divmod(time.time_ns(), NS)
-    msg.header.stamp.sec, msg.header.stamp.nanosec = int(sec), int(nanosec)
+    set_stamp_ns(msg.header.stamp, time.time_ns())
     return msg
 
 
@@ -581,7 +580,7 @@ def tracks(fz: Fuzzer, gen: Generator) -> Tuple[float, int, int]:
             from siam_tracker_ros.ros.image_conversion import bgr_to_image
 
             msg = bgr_to_image(frame)
-            msg.header.stamp.sec, msg.header.stamp.nanosec = (int(v) for v in divmod(stamp, NS))
+            set_stamp_ns(msg.header.stamp, stamp)
             fz.image_pub.publish(msg)
         stamps.append(stamp)
         if index == 10:
@@ -667,11 +666,10 @@ def main(argv=None) -> int:
 
     from siam_tracker_ros.ros.transport_env import apply_large_image_transport
 
+    from siam_tracker_ros.ros.node_process import script_ros_env
+
     apply_large_image_transport()
-    os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
-    os.environ.setdefault("ROS_DOMAIN_ID", str(1 + os.getpid() % 100))
-    log_dir = tempfile.mkdtemp(prefix="siam_fuzz_")
-    os.environ.setdefault("ROS_LOG_DIR", os.path.join(log_dir, "ros_log"))
+    log_dir = script_ros_env("siam_fuzz_")
     n_compressed = int(round(args.messages * args.compressed_share))
     runs = []
     started = time.monotonic()

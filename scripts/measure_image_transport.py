@@ -75,6 +75,7 @@ def run_subscriber(args: argparse.Namespace) -> int:
     from std_msgs.msg import UInt32
 
     from siam_tracker_ros.ros.node_process import rss_mib  # noqa: F401  (import cost up front)
+    from siam_tracker_ros.ros.stamps import stamp_to_ns
 
     rclpy.init()
     node = rclpy.create_node("transport_sub")
@@ -83,7 +84,7 @@ def run_subscriber(args: argparse.Namespace) -> int:
 
     def on_image(msg) -> None:
         now_ns = time.time_ns()
-        stamp = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+        stamp = stamp_to_ns(msg.header.stamp)
         latencies_ms.append((now_ns - stamp) / 1e6)
 
     def on_done(msg) -> None:
@@ -116,6 +117,8 @@ def run_publisher(args: argparse.Namespace) -> int:
     from sensor_msgs.msg import Image
     from std_msgs.msg import UInt32
 
+    from siam_tracker_ros.ros.stamps import set_stamp_ns
+
     width, height = args.width, args.height
     rclpy.init()
     node = rclpy.create_node("transport_pub")
@@ -137,7 +140,7 @@ def run_publisher(args: argparse.Namespace) -> int:
         if delay > 0:
             time.sleep(delay)
         now_ns = time.time_ns()
-        msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(now_ns, 1_000_000_000)
+        set_stamp_ns(msg.header.stamp, now_ns)
         pub.publish(msg)
         next_s += period
     time.sleep(0.2)

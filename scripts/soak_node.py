@@ -20,14 +20,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import threading
 import time
 
 import numpy as np
-
-NS = 1_000_000_000
-
 
 def pingpong(index: int, length: int) -> int:
     period = 2 * (length - 1)
@@ -45,11 +41,10 @@ def main(argv=None) -> int:
 
     from siam_tracker_ros.ros.transport_env import apply_large_image_transport
 
+    from siam_tracker_ros.ros.node_process import script_ros_env
+
     apply_large_image_transport()
-    os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
-    os.environ.setdefault("ROS_DOMAIN_ID", str(1 + os.getpid() % 100))
-    log_dir = tempfile.mkdtemp(prefix="siam_soak_")
-    os.environ.setdefault("ROS_LOG_DIR", os.path.join(log_dir, "ros_log"))
+    log_dir = script_ros_env("siam_soak_")
 
     import rclpy
     from rclpy.executors import SingleThreadedExecutor
@@ -62,6 +57,7 @@ def main(argv=None) -> int:
     from siam_tracker_ros.data.synthetic import generate_sequence
     from siam_tracker_ros.ros import detection_conversion, image_conversion, node_process
     from siam_tracker_ros.ros.sequence_player import demo_spec
+    from siam_tracker_ros.ros.stamps import set_stamp_ns, stamp_to_ns
 
     seq = generate_sequence(demo_spec(seed=3, num_frames=args.clip, frame_size_wh=(640, 480),
                                       out_of_view=()))
@@ -82,7 +78,7 @@ def main(argv=None) -> int:
     def on_detections(msg) -> None:
         now = time.monotonic()
         with lock:
-            received[msg.header.stamp.sec * NS + msg.header.stamp.nanosec] = (now, len(msg.detections))
+            received[stamp_to_ns(msg.header.stamp)] = (now, len(msg.detections))
 
     def on_status(msg) -> None:
         last_status[0] = msg
@@ -118,13 +114,13 @@ def main(argv=None) -> int:
                 time.sleep(delay)
             msg = messages[pingpong(index, len(seq))]
             now_ns = time.time_ns()
-            msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(now_ns, NS)
+            set_stamp_ns(msg.header.stamp, now_ns)
             image_pub.publish(msg)
             stamps.append(now_ns)
             published.append(time.monotonic())
             if index == 5:
                 header = Header(frame_id="camera")
-                header.stamp.sec, header.stamp.nanosec = divmod(stamps[0], NS)
+                set_stamp_ns(header.stamp, stamps[0])
                 init_pub.publish(detection_conversion.box_xywh_to_detection(
                     tuple(float(v) for v in seq.boxes_xywh[0]), header))
             if (index + 1) % 100 == 0:

@@ -158,7 +158,7 @@ def _no_command(parser: argparse.ArgumentParser) -> int:
 
 def run_make(args: argparse.Namespace) -> int:
     _require_rosbags()
-    from ..ros.bag_make import MakeOptions, load_source, write_source_bag
+    from ..ros.bag.make import MakeOptions, load_source, write_source_bag
 
     source = load_source(args.source, args.dataset, args.root, args.sequence)
     options = MakeOptions(storage=args.storage, compressed=args.compressed, rate_hz=args.rate,
@@ -178,7 +178,7 @@ def run_make(args: argparse.Namespace) -> int:
 
 def run_info(args: argparse.Namespace) -> int:
     _require_rosbags()
-    from ..ros.bag_io import BagReader
+    from ..ros.bag.io import BagReader
 
     with BagReader(args.bag) as reader:
         print(f"{args.bag}: distro {reader.distro}, {len(reader.topics)} topic(s)")
@@ -191,7 +191,7 @@ def run_info(args: argparse.Namespace) -> int:
 
 
 def _build_tracker(args: argparse.Namespace):
-    from ..ros.bag_eval import build_eval_tracker
+    from ..ros.bag.eval import build_eval_tracker
 
     check_threads(args)
     return build_eval_tracker(config=args.config, baseline=args.baseline, weights=args.weights,
@@ -200,7 +200,7 @@ def _build_tracker(args: argparse.Namespace):
 
 
 def _score_rows(scores: Optional[dict]) -> List[tuple]:
-    from ..ros.bag_scoring import fmt
+    from ..ros.bag.scoring import fmt
 
     if not scores:
         return []
@@ -213,7 +213,7 @@ def _score_rows(scores: Optional[dict]) -> List[tuple]:
 
 
 def _latency_rows(latency: dict) -> List[tuple]:
-    from ..ros.bag_scoring import fmt
+    from ..ros.bag.scoring import fmt
 
     return [("latency ms mean / p50 / p95", f"{fmt(latency['mean'], 1)} / {fmt(latency['p50'], 1)} / "
                                             f"{fmt(latency['p95'], 1)}")]
@@ -228,8 +228,8 @@ def _write_json(path: Optional[str], document: dict) -> None:
 
 def run_eval(args: argparse.Namespace) -> int:
     _require_rosbags()
-    from ..ros.bag_eval import EvalOptions, evaluate_bag
-    from ..ros.bag_scoring import fmt, format_table
+    from ..ros.bag.eval import EvalOptions, evaluate_bag
+    from ..ros.bag.scoring import fmt, format_table
 
     name, tracker = _build_tracker(args)
     options = EvalOptions(image_topic=args.image_topic, init_topic=args.init_topic,
@@ -255,7 +255,7 @@ def run_eval(args: argparse.Namespace) -> int:
 
 def run_score(args: argparse.Namespace) -> int:
     _require_rosbags()
-    from ..ros.bag_scoring import format_table, score_recorded_bag
+    from ..ros.bag.scoring import format_table, score_recorded_bag
 
     result = score_recorded_bag(args.recorded, args.ground_truth, args.detections_topic, args.status_topic,
                                 args.ground_truth_topic, args.init_topic)
@@ -274,7 +274,7 @@ def run_score(args: argparse.Namespace) -> int:
 
 def run_play(args: argparse.Namespace) -> int:
     _require_rclpy()
-    from ..ros.bag_play import play_bag
+    from ..ros.bag.play import play_bag
     from ..ros.spinning import STOP_BUDGET_S
 
     stats = play_bag(args.bag, rate=args.rate, loop=args.loop, topics=args.topics, restamp=args.restamp,
@@ -287,7 +287,7 @@ def run_play(args: argparse.Namespace) -> int:
 
 def run_record(args: argparse.Namespace) -> int:
     _require_rclpy()
-    from ..ros.bag_record import record_bag
+    from ..ros.bag.record import record_bag
     from ..ros.spinning import STOP_BUDGET_S
 
     stats = record_bag(args.topics, args.out, duration_s=args.duration, storage=args.storage, force=args.force,

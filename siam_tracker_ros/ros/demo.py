@@ -42,6 +42,7 @@ from . import detection_conversion, launch_process, node_process
 from .overlay import draw_result
 from .sequence_player import PlaySchedule, SequencePlayer, demo_spec
 from .spinning import BackgroundSpinner, destroy_and_shutdown
+from .stamps import stamp_to_ns
 
 VISION_MSGS_TYPES = ("Point2D", "Pose2D", "BoundingBox2D", "ObjectHypothesis",
                      "ObjectHypothesisWithPose", "Detection2D", "Detection2DArray")
@@ -136,8 +137,6 @@ class BagRecorder:
             self.writer.close()
 
 
-def _stamp_ns(header) -> int:
-    return int(header.stamp.sec) * 1_000_000_000 + int(header.stamp.nanosec)
 
 
 def parse_args(argv: Optional[SequenceType[str]] = None) -> argparse.Namespace:
@@ -228,8 +227,8 @@ def main(argv: Optional[SequenceType[str]] = None) -> int:
 
 def _results_by_index(record, recorder) -> Dict[int, Tuple[float, Any]]:
     index_of = {s: i for i, s in enumerate(record.stamps_ns)}
-    return {index_of[_stamp_ns(m.header)]: (t, m) for t, m in recorder.get("detections")
-            if _stamp_ns(m.header) in index_of}
+    return {index_of[stamp_to_ns(m.header.stamp)]: (t, m) for t, m in recorder.get("detections")
+            if stamp_to_ns(m.header.stamp) in index_of}
 
 
 def summarise(sequence, record, recorder, init_after: int, play_s: float) -> Dict[str, Any]:
@@ -274,7 +273,7 @@ def summarise(sequence, record, recorder, init_after: int, play_s: float) -> Dic
 def write_video(path: str, sequence, record, recorder, rate_hz: float) -> None:
     """mp4 (mp4v) of every published frame with the node's result for that frame."""
     by_index = _results_by_index(record, recorder)
-    status_by_stamp = {_stamp_ns(m.header): m for _, m in recorder.get("status")}
+    status_by_stamp = {stamp_to_ns(m.header.stamp): m for _, m in recorder.get("status")}
     width, height = sequence.frames[0].shape[1], sequence.frames[0].shape[0]
     writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"mp4v"), rate_hz, (width, height))
     if not writer.isOpened():

@@ -17,7 +17,7 @@ try:
 
     from siam_tracker.msg import TrackerStatus
 except ImportError:  # no ROS 2 Python (bag tools with rosbags only): same fields and constructors
-    from .bag_types import (BoundingBox2D, Detection2D, Detection2DArray, Header,
+    from .bag.types import (BoundingBox2D, Detection2D, Detection2DArray, Header,
                             ObjectHypothesisWithPose, TrackerStatus)
 
 from ..core.errors import InvalidInputError

@@ -29,7 +29,7 @@ from __future__ import annotations
 import array
 import contextlib
 import functools
-from typing import Dict, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -37,7 +37,7 @@ try:
     from sensor_msgs.msg import CompressedImage, Image
     from std_msgs.msg import Header
 except ImportError:  # no ROS 2 Python (bag tools with rosbags only): same fields and constructors
-    from .bag_types import CompressedImage, Header, Image
+    from .bag.types import CompressedImage, Header, Image
 
 from ..core.errors import InvalidInputError
 
@@ -129,6 +129,18 @@ def validate_image(msg: Image) -> None:
         raise InvalidInputError(f"{msg.encoding} image width must be even, got {width}")
     _check_geometry(int(msg.height), width, int(msg.step), len(msg.data),
                     width * channels * depth_bytes, msg.encoding)
+
+
+def precheck(msg: Any, compressed: bool) -> str:
+    """Why a received Image / CompressedImage cannot be a frame, from its fields alone (no pixel
+    is touched), or ""."""
+    if compressed:
+        return "" if len(msg.data) else f"compressed image is empty (format {msg.format!r})"
+    try:
+        validate_image(msg)
+    except InvalidInputError as exc:
+        return str(exc)
+    return ""
 
 
 def image_to_bgr(msg: Image) -> np.ndarray:

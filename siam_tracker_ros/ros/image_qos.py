@@ -17,6 +17,8 @@ from typing import Any, Callable, Deque, List, Sequence, Tuple
 
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 
+from .stamps import stamp_to_ns
+
 BEST_AVAILABLE = "best_available"
 RELIABLE = "reliable"
 BEST_EFFORT = "best_effort"
@@ -98,8 +100,8 @@ class ImageSubscription:
 
     def _deliver(self, generation: int, msg: Any) -> None:
         if self._retiring is not None:            # two subscriptions: pass each frame on once
-            stamp = (int(msg.header.stamp.sec), int(msg.header.stamp.nanosec))
-            if stamp != (0, 0):
+            stamp = stamp_to_ns(msg.header.stamp)
+            if stamp:
                 if stamp in self._recent:
                     return
                 self._recent.append(stamp)

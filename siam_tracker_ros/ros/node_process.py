@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 from typing import IO, List, Mapping, Optional, Sequence, Tuple
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -76,8 +77,20 @@ def start_node(namespace: str, log: IO, env: Optional[Mapping[str, str]] = None,
                             stderr=subprocess.STDOUT, cwd=REPO_ROOT)
 
 
+def script_ros_env(prefix: str) -> str:
+    """Set up this process for a script that drives a node process over DDS (fuzz, soak,
+    benchmark): localhost discovery, a domain id of its own and a temp ROS_LOG_DIR, each unless
+    the environment chose one. Returns a new temp directory (``prefix``*) for the logs."""
+    os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
+    os.environ.setdefault("ROS_DOMAIN_ID", str(1 + os.getpid() % 100))
+    log_dir = tempfile.mkdtemp(prefix=prefix)
+    os.environ.setdefault("ROS_LOG_DIR", os.path.join(log_dir, "ros_log"))
+    return log_dir
+
+
 def stop_node(proc: subprocess.Popen, sig: int = signal.SIGINT, timeout_s: float = 15.0) -> int:
-    """Send ``sig`` (Ctrl-C by default) and wait; kill after ``timeout_s``. Returns the exit code."""
+    """Send ``sig`` (Ctrl-C by default) and wait; kill after ``timeout_s`` (exit code then
+    ``-SIGKILL``). Returns the exit code. Works for any child process."""
     if proc.poll() is None:
         proc.send_signal(sig)
         try:

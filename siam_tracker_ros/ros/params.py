@@ -1,9 +1,11 @@
 """The node's ROS parameters: one table of specs → declarations (descriptions, ranges,
 read-only flags), a typed snapshot, and run-time validation.
 
-Run-time changes arrive through ``add_on_set_parameters_callback``: rclpy already enforces the
-declared type, range and read-only flag; :func:`validate_changes` adds choices and the rules that
-involve two parameters (e.g. re-acquisition threshold >= loss threshold).
+Node-level parameters are checked here (type, range, choices; rclpy enforces the declared ones
+too). The long-term tracker parameters carry the names of the
+:class:`~siam_tracker_ros.core.longterm.LongTermConfig` fields they set and are validated by that
+dataclass alone. Their old names (``loss_patience_frames`` ...) are accepted for one release as
+deprecated aliases, with one warning naming the new name.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from rclpy.node import Node
 from rclpy.parameter import Parameter
 
 from ..core.errors import ConfigError
+from ..core.longterm import LongTermConfig
 
 
 @dataclass(frozen=True)
@@ -112,31 +115,38 @@ NODE_PARAMS: Tuple[ParamSpec, ...] = (
               "carries none."),
 )
 
-# Long-term tracker settings (LongTermConfig fields, ``tracker_key``) exposed as run-time
-# parameters. Their defaults are the built tracker's values (the model config's ``long_term:``
-# section, else LongTermConfig's defaults); a params file that sets them wins.
-LONG_TERM_PARAMS: Tuple[ParamSpec, ...] = (
-    ParamSpec("loss_threshold", 0.3, "Confidence (0..1) below which a frame counts as a miss; "
-              "loss_patience_frames misses in a row declare the target LOST.",
-              limits=(0.0, 1.0), tracker_key="loss_threshold"),
-    ParamSpec("reacquire_threshold", 0.6, "Confidence (0..1) for TRACKING, and that a "
-              "re-detected candidate needs to be accepted; must exceed loss_threshold (the gap "
-              "is the hysteresis band, reported UNCERTAIN).", limits=(0.0, 1.0),
-              tracker_key="reacquire_threshold"),
-    ParamSpec("loss_patience_frames", 3, "Consecutive frames below loss_threshold before the "
-              "target is declared LOST.", limits=(1, 1000), tracker_key="loss_patience"),
-    ParamSpec("reacquire_confirm_frames", 2, "Consecutive frames a re-detected candidate must "
-              "score >= reacquire_threshold before tracking resumes.", limits=(1, 100),
-              tracker_key="confirm_frames"),
-    ParamSpec("search_windows_per_frame", 1, "Re-detection windows evaluated per SEARCHING frame "
-              "(more = faster re-acquisition, slower frames).", limits=(1, 64),
-              tracker_key="windows_per_frame"),
-    ParamSpec("search_widen_step_px", 128, "Growth of the search input per widening step "
-              "(network pixels, multiple of 8) before the global search.", limits=(8, 1024),
-              tracker_key="widen_step", int_step=8),
-    ParamSpec("search_tile_overlap", 0.15, "Overlap (fraction) of the global search tiles.",
-              limits=(0.0, 0.85), tracker_key="tile_overlap"),
+# Long-term tracker settings exposed as run-time parameters, named as the LongTermConfig fields
+# they set. Their defaults are the built tracker's values (the model config's ``long_term:``
+# section, else LongTermConfig's defaults); a params file that sets them wins. Validation:
+# LongTermConfig (order of the thresholds, ranges, multiples).
+_LT_DEFAULTS = dataclasses.asdict(LongTermConfig())
+_LONG_TERM_DOCS = (
+    ("loss_threshold", "Confidence (0..1) below which a frame counts as a miss; loss_patience "
+     "misses in a row declare the target LOST."),
+    ("reacquire_threshold", "Confidence (0..1) for TRACKING, and that a re-detected candidate "
+     "needs to be accepted; must exceed loss_threshold (the gap is the hysteresis band, "
+     "reported UNCERTAIN)."),
+    ("loss_patience", "Consecutive frames below loss_threshold before the target is declared "
+     "LOST (>= 1)."),
+    ("confirm_frames", "Consecutive frames a re-detected candidate must score >= "
+     "reacquire_threshold before tracking resumes (>= 1)."),
+    ("windows_per_frame", "Re-detection windows evaluated per SEARCHING frame (more = faster "
+     "re-acquisition, slower frames; >= 1)."),
+    ("widen_step", "Growth of the search input per widening step (network pixels, multiple of "
+     "8) before the global search."),
+    ("tile_overlap", "Overlap (fraction, [0, 0.9)) of the global search tiles."),
 )
+LONG_TERM_PARAMS: Tuple[ParamSpec, ...] = tuple(
+    ParamSpec(name, _LT_DEFAULTS[name], text, tracker_key=name) for name, text in _LONG_TERM_DOCS)
+
+# Deprecated name -> parameter name (accepted for one release, with a warning).
+DEPRECATED_ALIASES: Dict[str, str] = {
+    "loss_patience_frames": "loss_patience",
+    "reacquire_confirm_frames": "confirm_frames",
+    "search_windows_per_frame": "windows_per_frame",
+    "search_widen_step_px": "widen_step",
+    "search_tile_overlap": "tile_overlap",
+}
 
 ALL_PARAMS: Tuple[ParamSpec, ...] = NODE_PARAMS + LONG_TERM_PARAMS
 SPECS: Dict[str, ParamSpec] = {spec.name: spec for spec in ALL_PARAMS}
@@ -179,42 +189,46 @@ class NodeSettings:
         return out
 
 
-CrossCheck = Callable[[Mapping[str, Any]], Optional[str]]
-
-# Rules between parameters: each returns a one-line reason or None.
-def _hysteresis_order(values: Mapping[str, Any]) -> Optional[str]:
-    low, high = values.get("loss_threshold"), values.get("reacquire_threshold")
-    if low is not None and high is not None and not low < high:
-        return (f"loss_threshold ({low:g}) must be below reacquire_threshold ({high:g}): the gap "
-                f"between them is the hysteresis band")
-    return None
-
-
-CROSS_CHECKS: List[CrossCheck] = [_hysteresis_order]
-
-
 def validate_values(values: Mapping[str, Any], names: Optional[Iterable[str]] = None) -> Optional[str]:
     """Reason the (complete) parameter ``values`` are invalid, or None. Only ``names`` (default:
-    all) are checked one by one; the cross-parameter rules always run."""
+    all) node parameters are checked one by one; the long-term ones by LongTermConfig."""
     for name in (values if names is None else names):
         spec = SPECS.get(name)
-        if spec is not None:
+        if spec is not None and spec.tracker_key is None:
             reason = spec.check(values[name])
             if reason:
                 return reason
-    for rule in CROSS_CHECKS:
-        reason = rule(values)
-        if reason:
-            return reason
+    return check_long_term(values)
+
+
+def check_long_term(values: Mapping[str, Any]) -> Optional[str]:
+    """Reason the long-term settings among ``values`` (parameter names) are invalid, by
+    LongTermConfig alone (unset fields at its defaults), or None."""
+    chosen = {s.name: values[s.name] for s in LONG_TERM_PARAMS if s.name in values}
+    try:
+        LongTermConfig(**chosen)
+    except (TypeError, ValueError) as exc:
+        return f"long-term settings: {exc}"
     return None
 
 
+def deprecation_warning(old: str) -> str:
+    return (f"parameter {old} is deprecated and will be removed in the next release: use "
+            f"{DEPRECATED_ALIASES[old]}")
+
+
 def _coerce_overrides(node: Node) -> None:
-    """A YAML ``2`` for a double parameter arrives as an integer and rclpy would refuse it with a
-    type error; accept it as 2.0 (ROS 2 users trip over this constantly)."""
+    """Deprecated names become the new ones (one warning each; the new name wins when both are
+    set). A YAML ``2`` for a double parameter arrives as an integer and rclpy would refuse it
+    with a type error; accept it as 2.0 (ROS 2 users trip over this constantly)."""
     overrides = getattr(node, "_parameter_overrides", None)
     if not isinstance(overrides, dict):
         return
+    for old, new in DEPRECATED_ALIASES.items():
+        param = overrides.get(old)
+        if param is not None:
+            node.get_logger().warning(deprecation_warning(old))
+            overrides.setdefault(new, Parameter(new, param.type_, param.value))
     for spec in ALL_PARAMS:
         param = overrides.get(spec.name)
         if param is not None and isinstance(spec.default, float) \
@@ -239,41 +253,47 @@ def _declare(node: Node, specs: Iterable[ParamSpec], defaults: Mapping[str, Any]
     return declared
 
 
-def declare_node_parameters(node: Node) -> Dict[str, Any]:
-    """Declare NODE_PARAMS on ``node`` (overrides from --params-file / -p apply); returns the
-    values. Raises :class:`ConfigError` (one line) for a wrong type, range or choice."""
+def declare_parameters(node: Node, build: Callable[[NodeSettings], Any]) -> Tuple[NodeSettings, Any]:
+    """Declare every parameter on ``node`` (overrides from --params-file / -p apply) and build
+    the tracker: ``build(settings)`` gets the node values and the long-term values the user set;
+    the long-term parameters are then declared with the built tracker's values (the model
+    config's, with the user's on top: one source). Returns (settings, tracker). Raises
+    :class:`ConfigError` (one line) for a wrong type, range, choice or combination."""
+    from .tracker_loading import long_term_settings
+
     _coerce_overrides(node)
-    return _declare(node, NODE_PARAMS, {})
-
-
-def declare_tracker_parameters(node: Node, tracker_defaults: Mapping[str, Any]) -> Dict[str, Any]:
-    """Declare LONG_TERM_PARAMS with ``tracker_defaults`` (tracker_key → value, the built
-    tracker's settings) as defaults; returns the values (the params file wins)."""
-    defaults = {spec.name: tracker_defaults[spec.tracker_key] for spec in LONG_TERM_PARAMS
-                if spec.tracker_key in tracker_defaults}
-    return _declare(node, LONG_TERM_PARAMS, defaults)
-
-
-def settings_of(values: Mapping[str, Any]) -> NodeSettings:
-    """Snapshot of declared values (all of NODE_PARAMS and LONG_TERM_PARAMS); ConfigError when a
-    cross-parameter rule fails."""
-    reason = validate_values(values, names=())
-    if reason:
+    values = _declare(node, NODE_PARAMS, {})
+    overrides = getattr(node, "_parameter_overrides", None) or {}
+    user = {s.name: overrides[s.name].value for s in LONG_TERM_PARAMS if s.name in overrides}
+    reason = check_long_term(user)
+    tracker = build(NodeSettings.from_values({**values, **user}))
+    built = long_term_settings(tracker)
+    if built is None and reason:      # no long-term part to check them against
         raise ConfigError(f"parameters: {reason}")
-    return NodeSettings.from_values(values)
+    values.update(_declare(node, LONG_TERM_PARAMS, built or {}))
+    for old, new in DEPRECATED_ALIASES.items():   # settable at run time too, for one release
+        node.declare_parameter(old, values[new], ParameterDescriptor(
+            description=f"Deprecated: use {new} (removed in the next release)."))
+    return NodeSettings.from_values(values), tracker
 
 
-def apply_changes(current: NodeSettings, params: Iterable[Parameter]) -> Tuple[Optional[str], NodeSettings]:
+def apply_changes(current: NodeSettings, params: Iterable[Parameter],
+                  warn: Callable[[str], None] = lambda text: None) -> Tuple[Optional[str], NodeSettings]:
     """Validate a set of run-time parameter changes against ``current``.
 
     Returns (reason, settings): reason is None when accepted, and settings is the new snapshot
-    (``current`` unchanged when refused). Unknown names are ignored (not ours to judge)."""
+    (``current`` unchanged when refused). Deprecated names set their new name (``warn`` says
+    so); unknown names are ignored (not ours to judge)."""
     values = current.values()
     changed = []
     for param in params:
-        if param.name in SPECS:
-            values[param.name] = param.value
-            changed.append(param.name)
+        name = param.name
+        if name in DEPRECATED_ALIASES:
+            warn(deprecation_warning(name))
+            name = DEPRECATED_ALIASES[name]
+        if name in SPECS:
+            values[name] = param.value
+            changed.append(name)
     reason = validate_values(values, changed)
     if reason:
         return reason, current

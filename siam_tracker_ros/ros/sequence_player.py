@@ -36,6 +36,7 @@ from ..data.synthetic import SyntheticSpec, generate_sequence
 from ..data.sequence import Sequence
 from . import detection_conversion, image_conversion
 from .spinning import STOP_BUDGET_S, BackgroundSpinner, destroy_and_shutdown
+from .stamps import set_stamp_ns, stamp_to_ns
 
 IMAGE_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT,
                        history=HistoryPolicy.KEEP_LAST)
@@ -105,7 +106,7 @@ class SequencePlayer(Node):
 
         def on_status(msg) -> None:
             with self._echo_lock:
-                self._echoed.add(msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec)
+                self._echoed.add(stamp_to_ns(msg.header.stamp))
         self._status_sub = self.create_subscription(TrackerStatus, "siam_tracker/status",
                                                     on_status, RELIABLE_QOS)
 
@@ -158,8 +159,7 @@ class SequencePlayer(Node):
                                      default=init_frame)
                 box = sequence.boxes_xywh[init_frame]
                 header = Header(frame_id=frame_id)
-                header.stamp.sec, header.stamp.nanosec = divmod(
-                    record.stamps_ns[init_frame], 1_000_000_000)
+                set_stamp_ns(header.stamp, record.stamps_ns[init_frame])
                 record.init_stamp_ns = record.stamps_ns[init_frame]
                 record.init_frame_used = init_frame
                 self.init_pub.publish(detection_conversion.box_xywh_to_detection(

@@ -79,16 +79,11 @@ class GraphProbe:
 
 
 def timed_stop(proc: subprocess.Popen, sig: int, kill_after_s: float = 30.0) -> float:
-    """Send ``sig``, wait for the exit (kill after ``kill_after_s``); seconds it took."""
+    """Seconds from ``sig`` to the exit (:func:`node_process.stop_node`; inf when it had to be
+    killed after ``kill_after_s``)."""
     started = time.monotonic()
-    proc.send_signal(sig)
-    try:
-        proc.wait(timeout=kill_after_s)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-        return float("inf")
-    return time.monotonic() - started
+    code = node_process.stop_node(proc, sig, kill_after_s)
+    return float("inf") if code == -signal.SIGKILL else time.monotonic() - started
 
 
 def start_recorder(out_dir: str, topic: str, env: Mapping[str, str], log: IO) -> subprocess.Popen:

@@ -18,6 +18,8 @@ import pytest
 
 from siam_tracker_ros.core.boxes import box_iou as iou_xywh  # noqa: F401 (tests import it from here)
 from siam_tracker_ros.ros.spinning import BackgroundSpinner, destroy_and_shutdown
+from siam_tracker_ros.ros.stamps import set_stamp_ns
+from siam_tracker_ros.ros.stamps import stamp_to_ns as stamp_ns  # the tests' short name
 
 _test_counter = itertools.count()
 
@@ -55,11 +57,7 @@ def isolated_ros_env(tmp_path) -> Tuple[int, str, Dict[str, str]]:
 def stamp_of(ns: int):
     from builtin_interfaces.msg import Time
 
-    return Time(sec=int(ns // 1_000_000_000), nanosec=int(ns % 1_000_000_000))
-
-
-def stamp_ns(stamp) -> int:
-    return int(stamp.sec) * 1_000_000_000 + int(stamp.nanosec)
+    return set_stamp_ns(Time(), ns)
 
 
 def raw_image(frame: np.ndarray, stamp_ns_: int, frame_id: str = "camera",
@@ -141,7 +139,10 @@ class NodeHarness:
     """TrackerNode + a probe node (publishers, recorders, service clients) in one
     MultiThreadedExecutor spinning on a background thread, in a private rclpy context."""
 
-    def __init__(self, tmp_path, overrides: Optional[Dict[str, Any]] = None) -> None:
+    def __init__(self, tmp_path, overrides: Optional[Dict[str, Any]] = None,
+                 load: Optional[Callable[[Any], Any]] = None) -> None:
+        """``load``: the node's tracker loader (settings -> (tracker, name, has mask)); None =
+        the model the parameters name."""
         import rclpy
         from rclpy.executors import MultiThreadedExecutor
         from rclpy.parameter import Parameter
@@ -167,7 +168,7 @@ class NodeHarness:
         rclpy.init(context=self.context, domain_id=self.domain_id)
         params = [Parameter(k, value=v) for k, v in (overrides or {}).items()]
         self.node = TrackerNode(namespace=self.namespace, context=self.context,
-                                parameter_overrides=params)
+                                parameter_overrides=params, **({"load": load} if load else {}))
         self.probe = rclpy.create_node("probe", namespace=self.namespace, context=self.context)
         best_effort = QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT,
                                  history=HistoryPolicy.KEEP_LAST)

@@ -12,7 +12,7 @@ import sys  # noqa: E402
 
 
 from siam_tracker_ros.cli import main  # noqa: E402
-from siam_tracker_ros.ros.bag_io import BagReader  # noqa: E402
+from siam_tracker_ros.ros.bag.io import BagReader  # noqa: E402
 
 SOURCE = "synthetic:lt-small/0"
 FRAMES = "16"

@@ -14,11 +14,11 @@ import yaml  # noqa: E402
 from siam_tracker_ros.core.errors import InvalidInputError  # noqa: E402
 from siam_tracker_ros.data.synthetic import SyntheticSpec, generate_sequence  # noqa: E402
 from siam_tracker_ros.models.opencv_baselines import OpenCVTracker  # noqa: E402
-from siam_tracker_ros.ros import bag_types as B  # noqa: E402
-from siam_tracker_ros.ros.bag_eval import evaluate_bag  # noqa: E402
-from siam_tracker_ros.ros.bag_io import BagReader, BagWriter  # noqa: E402
-from siam_tracker_ros.ros.bag_make import MakeOptions, write_sequence_bag  # noqa: E402
-from siam_tracker_ros.ros.bag_scoring import public_scores  # noqa: E402
+from siam_tracker_ros.ros.bag import types as B  # noqa: E402
+from siam_tracker_ros.ros.bag.eval import evaluate_bag  # noqa: E402
+from siam_tracker_ros.ros.bag.io import BagReader, BagWriter  # noqa: E402
+from siam_tracker_ros.ros.bag.make import MakeOptions, write_sequence_bag  # noqa: E402
+from siam_tracker_ros.ros.bag.scoring import public_scores  # noqa: E402
 from rosbags.typesys import get_types_from_msg  # noqa: E402
 
 SPEC = SyntheticSpec(seed=5, num_frames=24, frame_size_wh=(128, 96), target_size_wh=(20, 16), name="compat")

@@ -17,10 +17,11 @@ require_ros_interfaces()
 
 from siam_node_harness import isolated_ros_env  # noqa: E402
 from siam_tracker_ros.data.synthetic import SyntheticSpec, generate_sequence  # noqa: E402
-from siam_tracker_ros.ros.bag_io import BagReader, stamp_ns  # noqa: E402
-from siam_tracker_ros.ros.bag_make import MakeOptions, frame_stamp_ns, write_sequence_bag  # noqa: E402
-from siam_tracker_ros.ros.bag_play import play_bag  # noqa: E402
-from siam_tracker_ros.ros.bag_record import record_bag  # noqa: E402
+from siam_tracker_ros.ros.bag.io import BagReader  # noqa: E402
+from siam_tracker_ros.ros.stamps import stamp_to_ns  # noqa: E402
+from siam_tracker_ros.ros.bag.make import MakeOptions, frame_stamp_ns, write_sequence_bag  # noqa: E402
+from siam_tracker_ros.ros.bag.play import play_bag  # noqa: E402
+from siam_tracker_ros.ros.bag.record import record_bag  # noqa: E402
 
 pytestmark = pytest.mark.ros
 
@@ -142,10 +143,10 @@ def test_record_writes_a_readable_bag_of_what_was_played(tmp_path, bag):
         assert {t: recorded.topics[t].typename for t in topics} == {t: source.topics[t].typename for t in topics}
         played = {t: [m.msg for m in source.messages([t])] for t in topics}
         got = {t: [m.msg for m in recorded.messages([t])] for t in topics}
-    offset = stamp_ns(got["/camera/image_raw"][0].header.stamp) - stamp_ns(played["/camera/image_raw"][0].header.stamp)
-    assert abs(time.time_ns() - offset - stamp_ns(played["/camera/image_raw"][0].header.stamp)) < 120e9
+    offset = stamp_to_ns(got["/camera/image_raw"][0].header.stamp) - stamp_to_ns(played["/camera/image_raw"][0].header.stamp)
+    assert abs(time.time_ns() - offset - stamp_to_ns(played["/camera/image_raw"][0].header.stamp)) < 120e9
     for topic in topics:
-        assert [stamp_ns(m.header.stamp) - offset for m in got[topic]] == [stamp_ns(m.header.stamp) for m in played[topic]]
+        assert [stamp_to_ns(m.header.stamp) - offset for m in got[topic]] == [stamp_to_ns(m.header.stamp) for m in played[topic]]
     for a, b in zip(got["/camera/image_raw"], played["/camera/image_raw"]):
         np.testing.assert_array_equal(a.data, b.data)
     assert got["/init_box"][0].bbox == played["/init_box"][0].bbox
@@ -158,8 +159,8 @@ def test_live_node_run_scores_like_bag_eval(tmp_path, sequence):
     """bag play --restamp -> the real node (separate process) -> bag record -> bag score gives
     exactly `bag eval`'s figures when the node drops no frame (5 Hz leaves it ~10x headroom)."""
     from siam_tracker_ros.ros import node_process
-    from siam_tracker_ros.ros.bag_eval import build_eval_tracker, evaluate_bag
-    from siam_tracker_ros.ros.bag_scoring import public_scores, score_recorded_bag
+    from siam_tracker_ros.ros.bag.eval import build_eval_tracker, evaluate_bag
+    from siam_tracker_ros.ros.bag.scoring import public_scores, score_recorded_bag
 
     made = write_sequence_bag(generate_sequence(SyntheticSpec(
         seed=11, num_frames=16, frame_size_wh=(160, 120), target_size_wh=(24, 20), name="live-node")),
@@ -184,7 +185,14 @@ def test_live_node_run_scores_like_bag_eval(tmp_path, sequence):
     thread = threading.Thread(target=lambda: outcome.update(stats=record_bag(
         topics, tmp_path / "rec", stop=stop, on_message=on_message)), daemon=True)
     thread.start()
+    from siam_tracker_ros.ros.stop_timing import GraphProbe
+
+    probe = GraphProbe()
     try:
+        # The recorder subscribes to the node's outputs once they appear in the graph: on a
+        # loaded machine that can be after the first frames went out, so wait for it first.
+        for topic in outputs:
+            assert probe.wait_for_subscription(topic, 60.0, node), f"nobody records {topic}"
         # waits for the node's image/init subscriptions (created once its model is loaded)
         play_bag(made.path, topics=["/camera/image_raw", "/init_box", "/ground_truth"], restamp=True,
                  wait_for_subscribers_s=60.0)
@@ -192,12 +200,15 @@ def test_live_node_run_scores_like_bag_eval(tmp_path, sequence):
         while time.monotonic() < deadline and counts.get(outputs[0], 0) < 16:
             time.sleep(0.1)
     finally:
+        probe.close()
         stop.set()
         thread.join(20)
         node_process.stop_node(node)
-    assert "stats" in outcome, (tmp_path / "node.log").read_text()[-2000:]
+    node_log = (tmp_path / "node.log").read_text()
+    assert "stats" in outcome, node_log[-2000:]
     live = score_recorded_bag(str(tmp_path / "rec"), detections_topic=outputs[0], status_topic=outputs[1])
-    assert live.frames == 16 and live.frames_with_output == 16 and live.frames_dropped == 0
+    assert live.frames == 16 and live.frames_with_output == 16 and live.frames_dropped == 0, \
+        (outcome["stats"].written, node_log[-2000:])
     assert live.latency_ms["p50"] > 0
     offline = evaluate_bag(made.path, build_eval_tracker("siamfc_parameter_free", num_threads=1)[1])
     assert public_scores(live.scores) == public_scores(offline.scores)

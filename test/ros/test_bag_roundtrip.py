@@ -13,11 +13,11 @@ import numpy as np  # noqa: E402
 from siam_tracker_ros.core.types import TrackState  # noqa: E402
 from siam_tracker_ros.data.synthetic import SyntheticSpec, generate_sequence  # noqa: E402
 from siam_tracker_ros.evaluation.report import aggregate, score_sequence  # noqa: E402
-from siam_tracker_ros.ros import bag_types as B  # noqa: E402
-from siam_tracker_ros.ros.bag_eval import build_eval_tracker, evaluate_bag  # noqa: E402
-from siam_tracker_ros.ros.bag_io import BagReader  # noqa: E402
-from siam_tracker_ros.ros.bag_make import MakeOptions, frame_stamp_ns, write_sequence_bag  # noqa: E402
-from siam_tracker_ros.ros.bag_scoring import public_scores, score_recorded_bag  # noqa: E402
+from siam_tracker_ros.ros.bag import types as B  # noqa: E402
+from siam_tracker_ros.ros.bag.eval import build_eval_tracker, evaluate_bag  # noqa: E402
+from siam_tracker_ros.ros.bag.io import BagReader  # noqa: E402
+from siam_tracker_ros.ros.bag.make import MakeOptions, frame_stamp_ns, write_sequence_bag  # noqa: E402
+from siam_tracker_ros.ros.bag.scoring import public_scores, score_recorded_bag  # noqa: E402
 
 # 40 frames at 160x120, the target leaves the view for a while (empty ground-truth frames).
 SPEC = SyntheticSpec(seed=11, num_frames=40, frame_size_wh=(160, 120), target_size_wh=(24, 20),

@@ -9,8 +9,8 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from siam_tracker_ros.ros import bag_types as B  # noqa: E402
-from siam_tracker_ros.ros.bag_msg_definitions import SIAM_TRACKER_MSGS, VISION_MSGS, definition_lines  # noqa: E402
+from siam_tracker_ros.ros.bag import types as B  # noqa: E402
+from siam_tracker_ros.ros.bag.msg_definitions import SIAM_TRACKER_MSGS, VISION_MSGS, definition_lines  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 

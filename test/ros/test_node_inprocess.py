@@ -69,10 +69,10 @@ def test_parameters_declared_with_descriptions_ranges_and_read_only(harness):
 def test_runtime_parameter_changes_validated(harness):
     ok = harness.set_parameters(max_image_age_s=0.5, publish_mask=False, target_label="person",
                                 loss_threshold=0.25, reacquire_threshold=0.7,
-                                loss_patience_frames=5)
+                                loss_patience=5)
     assert all(r.successful for r in ok), [r.reason for r in ok]
     assert harness.node.settings.max_image_age_s == 0.5 and harness.node.settings.target_label == "person"
-    long_term = harness.node._session.tracker      # the change reached the running tracker
+    long_term = harness.node.stream.tracker      # the change reached the running tracker
     assert (long_term.cfg.loss_threshold, long_term.cfg.reacquire_threshold,
             long_term.cfg.loss_patience) == (0.25, 0.7, 5)
     refused = {
@@ -82,7 +82,7 @@ def test_runtime_parameter_changes_validated(harness):
         "image_transport": "compressed",  # read-only
         "publish_mask": "yes",           # wrong type
         "loss_threshold": 0.9,           # not below reacquire_threshold (hysteresis order)
-        "search_widen_step_px": 100,     # not a multiple of 8
+        "widen_step": 100,               # not a multiple of 8
     }
     for name, value in refused.items():
         (result,) = harness.set_parameters(**{name: value})
@@ -342,5 +342,61 @@ def test_max_image_age_follows_sim_time(tmp_path, sequence):
         status = h.wait_status(lambda m: stamp_ns(m.header.stamp) == sim_ns - 100_000_000)
         assert status is not None and status.frames_processed == before + 1
         assert "old" in status.last_error and h.node.health().dropped_stale == 1
+    finally:
+        h.close()
+
+
+def test_deprecated_long_term_parameter_names_still_work(tmp_path):
+    """Old names (one release): a params-file / -p value sets the new parameter and the
+    tracker; a run-time set by the old name reaches the tracker too."""
+    h = NodeHarness(tmp_path, {"loss_patience_frames": 4, "search_tile_overlap": 0.3})
+    try:
+        node = h.node
+        assert node.get_parameter("loss_patience").value == 4
+        assert node.get_parameter("tile_overlap").value == 0.3
+        assert (node.stream.tracker.cfg.loss_patience, node.stream.tracker.cfg.tile_overlap) == (4, 0.3)
+        (result,) = h.set_parameters(search_widen_step_px=64)
+        assert result.successful, result.reason
+        assert node.stream.tracker.cfg.widen_step == 64 and node.settings.tracker_settings["widen_step"] == 64
+        (refused,) = h.set_parameters(reacquire_confirm_frames=0)   # LongTermConfig refuses it
+        assert not refused.successful and "confirm_frames" in refused.reason
+    finally:
+        h.close()
+
+
+class _ScriptedTracker:
+    """Reports a fixed box and score: the node's outputs must carry exactly these."""
+
+    BOX, SCORE = (30.0, 20.0, 40.0, 30.0), 0.75
+
+    def initialize(self, frame, box_xywh):
+        from siam_tracker_ros.core.types import TrackResult, TrackState
+        return TrackResult(tuple(box_xywh), 1.0, TrackState.TRACKING)
+
+    def track(self, frame):
+        from siam_tracker_ros.core.types import TrackResult, TrackState
+        return TrackResult(self.BOX, self.SCORE, TrackState.TRACKING)
+
+    def reset(self):
+        pass
+
+
+def test_node_runs_a_scripted_tracker(tmp_path, sequence):
+    h = NodeHarness(tmp_path, {"long_term": False},
+                    load=lambda settings: (_ScriptedTracker(), "scripted", False))
+    try:
+        assert h.publish_acked(raw_image(sequence.frames[0], time.time_ns()))
+        response = h.call(h.init_client, _init_request(sequence.boxes_xywh[0], 0, "cup"))
+        assert response.success, response.message
+        for frame in sequence.frames[1:4]:
+            assert h.publish_acked(raw_image(frame, time.time_ns()))
+        assert wait_until(lambda: len(h.rec.get("detection")) >= 3, 10.0)
+        for det in h.rec.get("detection")[-3:]:
+            assert det_box_xywh(det) == pytest.approx(_ScriptedTracker.BOX)
+            assert det.results[0].hypothesis.class_id == "cup"
+            assert det.results[0].hypothesis.score == pytest.approx(_ScriptedTracker.SCORE)
+        status = h.rec.last("status")
+        assert status.mask_from_box and status.frames_dropped == 0
+        assert h.node.health().model_name == "scripted"
     finally:
         h.close()

@@ -41,6 +41,7 @@ import launch_testing.asserts  # noqa: E402
 from launch.launch_description_sources import PythonLaunchDescriptionSource  # noqa: E402
 
 from siam_node_harness import det_box_xywh, detection, iou_xywh, raw_image, stamp_of  # noqa: E402
+from siam_tracker_ros.ros.stamps import stamp_to_ns  # noqa: E402
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LAUNCH_FILE = os.path.join(REPO_ROOT, "launch", "track.launch.py")
@@ -177,7 +178,7 @@ class Probe:
 
     def status_of(self, stamp_ns: int) -> Optional[object]:
         for status in self.status:
-            if status.header.stamp.sec * 1_000_000_000 + status.header.stamp.nanosec == stamp_ns:
+            if stamp_to_ns(status.header.stamp) == stamp_ns:
                 return status
         return None
 
@@ -222,7 +223,7 @@ class TestTrackerFromLaunchFile(unittest.TestCase):
                                     "no status acknowledged the init box")
             # detections of the frames after the init frame, matched by stamp
             probe.wait(lambda: len(probe.detections) >= TRACKED_FRAMES, 5.0)
-            tracked = [(index_of[d.header.stamp.sec * 1_000_000_000 + d.header.stamp.nanosec], d)
+            tracked = [(index_of[stamp_to_ns(d.header.stamp)], d)
                        for d in probe.detections]
             tracked = [(i, d) for i, d in tracked if i > INIT_FRAME]
             self.assertGreaterEqual(len(tracked), TRACKED_FRAMES // 2,

@@ -16,8 +16,8 @@ from siam_node_harness import require_ros_interfaces
 require_ros_interfaces()
 
 from siam_node_harness import isolated_ros_env, raw_image  # noqa: E402
-from siam_tracker_ros.ros.bag_io import BagReader  # noqa: E402
-from siam_tracker_ros.ros.bag_record import record_bag  # noqa: E402
+from siam_tracker_ros.ros.bag.io import BagReader  # noqa: E402
+from siam_tracker_ros.ros.bag.record import record_bag  # noqa: E402
 from siam_tracker_ros.ros.spinning import BackgroundSpinner, destroy_and_shutdown  # noqa: E402
 
 pytestmark = [pytest.mark.ros, pytest.mark.timeout(240)]

@@ -21,11 +21,11 @@ from typing import Callable, Dict, Optional, Sequence as SequenceType
 import rclpy
 from rclpy.duration import Duration
 
-from ..core.errors import InvalidInputError
-from . import bag_types
-from .bag_graph import PLAY_QOS, message_type, stop_on_signals
-from .bag_io import BagReader, print_warning
-from .spinning import destroy_and_shutdown
+from ...core.errors import InvalidInputError
+from ..spinning import destroy_and_shutdown
+from . import types as bag_types
+from .graph import PLAY_QOS, message_type, stop_on_signals
+from .io import BagReader, print_warning
 
 
 ACK_TIMEOUT_S = 2.0     # at the end, wait this long for reliable subscribers to acknowledge

@@ -34,11 +34,13 @@ from typing import Iterable, Iterator, Optional, Sequence as SequenceType, Tuple
 import cv2
 import numpy as np
 
-from ..core.errors import InvalidInputError
-from ..core.types import validate_init_box
-from ..data.sequence import Sequence
-from . import bag_types, detection_conversion, image_conversion
-from .bag_io import BagWriter
+from ...core.errors import InvalidInputError
+from ...core.types import validate_init_box
+from ...data.sequence import Sequence
+from .. import detection_conversion, image_conversion
+from ..stamps import set_stamp_ns
+from . import types as bag_types
+from .io import BagWriter
 
 DEFAULT_START_NS = 1_700_000_000 * 1_000_000_000    # 2023-11-14 22:13:20 UTC: a plausible clock
 DEFAULT_RATE_HZ = 30.0
@@ -106,8 +108,7 @@ def frame_stamp_ns(index: int, rate_hz: float, start_ns: int = DEFAULT_START_NS)
 def make_header(stamp_ns_: int, frame_id: str):
     """std_msgs/Header of the class the conversion functions use (rclpy's when installed)."""
     header = image_conversion.Header()
-    header.stamp.sec = int(stamp_ns_ // 1_000_000_000)
-    header.stamp.nanosec = int(stamp_ns_ % 1_000_000_000)
+    set_stamp_ns(header.stamp, stamp_ns_)
     header.frame_id = frame_id
     return header
 
@@ -259,7 +260,7 @@ def _image_frames(paths: SequenceType[str]) -> Iterator[np.ndarray]:
 
 
 def _synthetic(spec_text: str) -> Sequence:
-    from ..data.synthetic import PRESETS, generate_sequence
+    from ...data.synthetic import PRESETS, generate_sequence
 
     preset, _, which = spec_text.partition("/")
     if preset not in PRESETS:
@@ -286,8 +287,8 @@ def load_source(source: Optional[str], dataset: Optional[str] = None, root: Opti
     - a video file, with ground truth ``<name>.txt`` next to it or none;
     - ``--dataset NAME --root DIR --sequence NAME`` (any dataset reader) instead of SOURCE.
     """
-    from ..data.images import list_images
-    from ..evaluation.datasets import load_dataset
+    from ...data.images import list_images
+    from ...evaluation.datasets import load_dataset
 
     if dataset:
         if source:
@@ -307,7 +308,7 @@ def load_source(source: Optional[str], dataset: Optional[str] = None, root: Opti
         raise InvalidInputError(f"source {source} does not exist")
     if path.is_dir():
         if (path / "groundtruth.txt").is_file():
-            from ..evaluation.readers.folder import load_folder_sequence
+            from ...evaluation.readers.folder import load_folder_sequence
 
             sequence = load_folder_sequence(path)
             return Source(sequence.name, sequence=sequence)
@@ -315,8 +316,8 @@ def load_source(source: Optional[str], dataset: Optional[str] = None, root: Opti
         if not paths:
             raise InvalidInputError(f"folder {path} holds no images (nor img/ or color/)")
         return Source(path.name, frames=_image_frames(paths), count=len(paths))
-    from ..data.images import VIDEO_EXTENSIONS
-    from ..evaluation.readers.video import _ground_truth_for, load_video_sequence
+    from ...data.images import VIDEO_EXTENSIONS
+    from ...evaluation.readers.video import _ground_truth_for, load_video_sequence
 
     if path.suffix.lower() not in VIDEO_EXTENSIONS:
         raise InvalidInputError(f"source {source}: not a folder or a video ({', '.join(VIDEO_EXTENSIONS)})")

@@ -12,7 +12,7 @@ from typing import Iterator, Optional
 import rclpy
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 
-from ..core.errors import InvalidInputError
+from ...core.errors import InvalidInputError
 
 # Reliable, so the node's reliable init_box subscription matches; best-effort subscribers (the
 # node's image input) match it too.

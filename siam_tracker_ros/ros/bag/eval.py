@@ -3,7 +3,8 @@
 Per image message, in receive order, exactly what the node's worker does with a frame:
 ``image_conversion.image_to_bgr`` / ``compressed_to_bgr`` → :class:`StreamSession`
 (``begin`` on the init frame, ``step`` after) with a tracker from
-``siam_tracker_ros.build.factory.build_tracker`` → ``detection_conversion``. Unlike a live node,
+``siam_tracker_ros.build.factory.build_tracker`` → :mod:`.outputs` (the functions the node
+publishes with). Unlike a live node,
 no frame is ever dropped, so the outputs depend only on the bag and the tracker.
 
 Init boxes (vision_msgs/Detection2D on ``/init_box``, as the node's ``init_box`` topic): each
@@ -40,16 +41,19 @@ from typing import Any, Callable, Dict, List, Optional, Sequence as SequenceType
 
 import numpy as np
 
-from ..core.errors import InvalidInputError
-from ..core.stream_session import StreamSession
-from ..core.tracker import Tracker
-from ..core.types import TrackResult, TrackState
-from . import bag_types, detection_conversion, image_conversion
-from .bag_io import BagReader, BagWriter, print_warning, stamp_ns
-from .bag_make import BagTopics
-from .bag_scoring import (GroundTruth, latency_summary, match_outputs, match_stamp, public_scores,
-                          read_ground_truth, score_frames)
-from .overlay import box_mask
+from ...core.errors import InvalidInputError
+from ...core.stream_session import StreamSession
+from ...core.stream_tracker import StreamStatus
+from ...core.tracker import Tracker
+from ...core.types import TrackResult, TrackState
+from .. import detection_conversion, image_conversion
+from .. import outputs as outputs_mod
+from ..stamps import stamp_to_ns
+from . import types as bag_types
+from .io import BagReader, BagWriter, print_warning
+from .make import BagTopics
+from .scoring import (GroundTruth, latency_summary, match_outputs, match_stamp, public_scores,
+                      read_ground_truth, score_frames)
 
 DEFAULT_OUTPUT_NAMESPACE = "/siam_tracker"
 DEFAULT_TARGET_LABEL = "target"
@@ -89,7 +93,7 @@ class InitEvent:
 class EvalResult:
     """What ``bag eval`` measured. Per processed frame (image order): ``stamps_ns``,
     ``boxes_xywh`` (NaN = no detection), ``confidences`` (score while the target is shown, else
-    0), ``states`` (TrackState values), ``latency_ms``; ``scores`` (see bag_scoring) or None
+    0), ``states`` (TrackState values), ``latency_ms``; ``scores`` (see bag.scoring) or None
     without ground truth."""
 
     bag: Path
@@ -135,7 +139,7 @@ def build_eval_tracker(config: Optional[str] = None, baseline: Optional[str] = N
     ours (``config`` a path, a bundled config name or "default"/None), built from a
     :class:`~siam_tracker_ros.build.spec.TrackerSpec`. ``exact=False`` (default) is what the
     node runs; ``exact=True`` reproduces PySOT's numerics."""
-    from ..build.spec import make_tracker_spec
+    from ...build.spec import make_tracker_spec
 
     spec = make_tracker_spec(config=config, baseline=baseline, weights=weights, long_term=long_term,
                              device=device, num_threads=num_threads, exact=exact, fp16=fp16)
@@ -174,7 +178,7 @@ def read_image_index(reader: BagReader, topic: str) -> Tuple[np.ndarray, np.ndar
     Reads the bag's images once without converting them (rosbags decodes the headers)."""
     stamps, logs = [], []
     for message in reader.messages([topic]):
-        stamps.append(stamp_ns(message.msg.header.stamp))
+        stamps.append(stamp_to_ns(message.msg.header.stamp))
         logs.append(message.log_ns)
     return np.array(stamps, dtype=np.int64), np.array(logs, dtype=np.int64)
 
@@ -192,7 +196,7 @@ def read_init_events(reader: BagReader, topic: str, stamps: np.ndarray, logs: np
     for message in reader.messages([topic]):
         det = message.msg
         box = detection_conversion.detection_to_box_xywh(det)
-        stamp = stamp_ns(det.header.stamp)
+        stamp = stamp_to_ns(det.header.stamp)
         if stamp:
             found = match_stamp(stamps[order], stamp)
             index = None if found is None else int(order[found])
@@ -230,6 +234,15 @@ class _OutputWriter:
     def write(self, topic: str, log_ns: int, msg: Any) -> None:
         if self.writer is not None:
             self.writer.write(self.topics[topic], log_ns, msg)
+
+    def write_frame(self, log_ns: int, messages: outputs_mod.FrameMessages) -> None:
+        """A frame's messages as the node publishes them (the debug image is not written)."""
+        if messages.detection is not None:
+            self.write("detection", log_ns, messages.detection)
+        self.write("detections", log_ns, messages.detections)
+        self.write("confidence", log_ns, messages.confidence)
+        if messages.mask is not None:
+            self.write("mask", log_ns, messages.mask)
 
 
 def evaluate_bag(bag: os.PathLike, tracker: Tracker, out_bag: Optional[os.PathLike] = None,
@@ -324,7 +337,7 @@ def _replay(reader: BagReader, image_topic: str, compressed: bool, tracker: Trac
     for index, message in enumerate(reader.messages([image_topic])):
         msg = message.msg
         header = msg.header
-        frame_stamps[index] = stamp_ns(header.stamp)
+        frame_stamps[index] = stamp_to_ns(header.stamp)
         started = time.perf_counter()
         result: Optional[TrackResult] = None
         event = pending.get(index)
@@ -344,56 +357,29 @@ def _replay(reader: BagReader, image_topic: str, compressed: bool, tracker: Trac
             frame = None
         target = session.target
         visible = result is not None and target is not None and result.is_target_visible
+        out_header = outputs_mod.node_header(header)
         if frame is not None:
             processed += 1
-            _write_outputs(outputs, message.log_ns, header, frame, result if target is not None else None,
-                           target, visible)
+        if frame is not None and outputs.writer is not None:
+            outputs.write_frame(message.log_ns, outputs_mod.frame_messages(
+                out_header, frame, result, target, mask=outputs.write_mask))
         latency[index] = (time.perf_counter() - started) * 1e3
         if visible:
             boxes[index] = detection_conversion.detection_to_box_xywh(
                 detection_conversion.result_to_detection(result, header, target.target_id, target.label))
             confidences[index] = float(result.score)
         states[index] = session.state.value
-        status = bag_types.TrackerStatus(
-            header=header, state=session.state.value,
-            confidence=0.0 if target is None else float(session.score),
+        status = StreamStatus(
+            state=session.state, confidence=0.0 if target is None else float(session.score),
             target_id="" if target is None else target.target_id,
-            frames_since_seen=int(session.frames_since_seen), latency_ms=float(latency[index]),
-            frames_processed=processed, frames_dropped=dropped, enabled=True,
-            mask_from_box=result is None or result.mask is None, last_error=last_error)
-        outputs.write("status", message.log_ns, status)
+            frames_since_seen=int(session.frames_since_seen), frames_processed=processed,
+            frames_dropped=dropped, enabled=True, last_error=last_error)
+        outputs.write("status", message.log_ns, outputs_mod.status_message(
+            out_header, status, float(latency[index]),
+            mask_from_box=result is None or result.mask is None))
         if bar is not None:
             bar.update(1)
     if bar is not None:
         bar.close()
     return boxes, confidences, states, latency, dropped, frame_stamps
 
-
-def _write_outputs(outputs: _OutputWriter, log_ns: int, header: Any, frame: np.ndarray,
-                   result: Optional[TrackResult], target: Any, visible: bool) -> None:
-    """The node's ``_publish_outputs`` for one frame (without the debug image)."""
-    if outputs.writer is None:
-        return
-    out_header = _node_header(header)
-    detections = detection_conversion.result_to_detection_array(
-        result if visible else None, out_header,
-        "" if target is None else target.target_id, "" if target is None else target.label)
-    if visible:
-        outputs.write("detection", log_ns, detections.detections[0])
-    outputs.write("detections", log_ns, detections)
-    score = float(result.score) if result is not None else 0.0
-    outputs.write("confidence", log_ns, bag_types.Float32(data=score))
-    if outputs.write_mask:
-        mask = np.zeros(frame.shape[:2], np.uint8)
-        if visible:
-            mask = result.mask if result.mask is not None else box_mask(frame.shape, result)
-        outputs.write("mask", log_ns, image_conversion.mask_to_image(mask, out_header))
-
-
-def _node_header(header: Any) -> Any:
-    """The image header as the conversion functions' Header class (rclpy's when installed)."""
-    out = image_conversion.Header()
-    out.stamp.sec = int(header.stamp.sec)
-    out.stamp.nanosec = int(header.stamp.nanosec)
-    out.frame_id = str(header.frame_id)
-    return out

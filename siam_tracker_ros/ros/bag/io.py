@@ -31,17 +31,12 @@ from rosbags.rosbag2 import Reader, ReaderError, StoragePlugin, Writer, WriterEr
 from rosbags.typesys import Stores, get_types_from_idl, get_types_from_msg, get_typestore
 from rosbags.typesys.store import Typestore
 
-from ..core.errors import InvalidInputError
-from .bag_types import DEFAULT_DISTRO, DISTRO_STORES, serialize, typestore_for
+from ...core.errors import InvalidInputError
+from .types import DEFAULT_DISTRO, DISTRO_STORES, serialize, typestore_for
 
 STORAGES: Dict[str, StoragePlugin] = {"mcap": StoragePlugin.MCAP, "sqlite3": StoragePlugin.SQLITE3}
 BAG_VERSION = 8
 _IDL_SEPARATOR = "=" * 80 + "\n"
-
-
-def stamp_ns(stamp: Any) -> int:
-    """builtin_interfaces/Time (any object with ``sec``, ``nanosec``) -> integer ns."""
-    return int(stamp.sec) * 1_000_000_000 + int(stamp.nanosec)
 
 
 def print_warning(text: str) -> None:

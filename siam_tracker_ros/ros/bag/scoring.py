@@ -1,7 +1,7 @@
 """Score tracker outputs found in bags against the ground truth found in bags (rosbags only).
 
 Ground truth: ``/ground_truth`` vision_msgs/Detection2DArray per frame (see
-:mod:`.bag_make`): one detection = the box (score 1 visible, 0 occluded), none = absent.
+:mod:`.make`): one detection = the box (score 1 visible, 0 occluded), none = absent.
 Tracker outputs: ``/siam_tracker/detections`` Detection2DArray per processed frame (the node's
 ``~/detections``: empty = no target). Frames are matched by ``header.stamp``.
 
@@ -25,11 +25,12 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence as SequenceType
 
 import numpy as np
 
-from ..core.errors import InvalidInputError
-from ..data.sequence import Sequence
-from ..evaluation.report import aggregate, score_sequence
-from . import detection_conversion
-from .bag_io import BagReader, stamp_ns
+from ...core.errors import InvalidInputError
+from ...data.sequence import Sequence
+from ...evaluation.report import aggregate, score_sequence
+from .. import detection_conversion
+from ..stamps import stamp_to_ns
+from .io import BagReader
 
 STAMP_MATCH_TOLERANCE_NS = 500_000   # as the node: a stamp matches a frame within 0.5 ms
 
@@ -80,7 +81,7 @@ def ground_truth_from_messages(messages: Iterable[Any]) -> GroundTruth:
     rows = {}
     for msg in messages:
         box, score = detection_array_to_box(msg)
-        rows[stamp_ns(msg.header.stamp)] = (box, bool(np.isfinite(box).all() and score > 0))
+        rows[stamp_to_ns(msg.header.stamp)] = (box, bool(np.isfinite(box).all() and score > 0))
     stamps = np.array(sorted(rows), dtype=np.int64)
     boxes = np.array([rows[s][0] for s in stamps], dtype=np.float64).reshape(-1, 4)
     visible = np.array([rows[s][1] for s in stamps], dtype=bool)
@@ -223,7 +224,7 @@ def first_init_box(reader: BagReader, topic: str) -> Optional[tuple]:
         return None
     for message in reader.messages([topic]):
         box = detection_conversion.detection_to_box_xywh(message.msg)
-        stamp = stamp_ns(message.msg.header.stamp)
+        stamp = stamp_to_ns(message.msg.header.stamp)
         if stamp and box[2] > 0 and box[3] > 0:
             return stamp, box
     return None
@@ -240,7 +241,7 @@ def score_recorded_bag(recorded: str, ground_truth: Optional[str] = None,
     ground truth). Frames are matched by header stamp; the scored range starts at the frame of
     the first init box, whose prediction is that box (or, without one, at the first frame with
     a detection)."""
-    from .bag_io import print_warning
+    from .io import print_warning
 
     warn = warn or print_warning
     outputs: Dict[int, tuple] = {}
@@ -252,11 +253,11 @@ def score_recorded_bag(recorded: str, ground_truth: Optional[str] = None,
             raise InvalidInputError(f"bag {recorded} has no {detections_topic} to score "
                                     f"(topics: {', '.join(sorted(reader.topics)) or 'none'})")
         for message in reader.messages([detections_topic]):
-            outputs[stamp_ns(message.msg.header.stamp)] = detection_array_to_box(message.msg)
+            outputs[stamp_to_ns(message.msg.header.stamp)] = detection_array_to_box(message.msg)
         status = reader.topics.get(status_topic)
         if status is not None and status.decodable:
             for message in reader.messages([status_topic]):
-                if stamp_ns(message.msg.header.stamp) and message.msg.latency_ms > 0:
+                if stamp_to_ns(message.msg.header.stamp) and message.msg.latency_ms > 0:
                     latencies.append(float(message.msg.latency_ms))
                 dropped = int(message.msg.frames_dropped)
         gt_reader_path = ground_truth or recorded

@@ -24,7 +24,8 @@ from rosbags.interfaces import Nodetype
 from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 from rosbags.typesys.store import Typestore
 
-from .bag_msg_definitions import SIAM_TRACKER_MSGS, VISION_MSGS
+from ..stamps import set_stamp_ns, stamp_to_ns
+from .msg_definitions import SIAM_TRACKER_MSGS, VISION_MSGS
 
 IMAGE = "sensor_msgs/msg/Image"
 COMPRESSED_IMAGE = "sensor_msgs/msg/CompressedImage"
@@ -162,10 +163,9 @@ def _to_bag_value(value: Any, desc: Tuple[Nodetype, Any], typestore: Typestore) 
 
 
 def _shift_time(stamp: Any, offset_ns: int) -> None:
-    total = int(stamp.sec) * 1_000_000_000 + int(stamp.nanosec)
+    total = stamp_to_ns(stamp)
     if total:
-        total += int(offset_ns)
-        stamp.sec, stamp.nanosec = total // 1_000_000_000, total % 1_000_000_000
+        set_stamp_ns(stamp, total + int(offset_ns))
 
 
 def shift_stamps(msg: Any, typename: str, offset_ns: int, typestore: Typestore = None) -> None:

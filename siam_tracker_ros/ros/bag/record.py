@@ -29,11 +29,11 @@ from rosbags.interfaces import Nodetype
 from rosbags.typesys import get_types_from_msg
 from rosbags.typesys.store import Typestore
 
-from ..core.errors import InvalidInputError
-from .bag_graph import message_type, stop_on_signals, subscription_qos
-from .bag_io import BagWriter, print_warning
-from .bag_types import make_typestore, typestore_for
-from .spinning import destroy_and_shutdown
+from ...core.errors import InvalidInputError
+from ..spinning import destroy_and_shutdown
+from .graph import message_type, stop_on_signals, subscription_qos
+from .io import BagWriter, print_warning
+from .types import make_typestore, typestore_for
 
 
 @dataclass
