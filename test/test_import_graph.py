@@ -13,6 +13,13 @@ from package_imports import PACKAGE, find_cycle, import_graph, subpackage, unres
 LAYERS = (("",), ("core",), ("models", "data"), ("build",), ("evaluation",), ("training", "ros"),
           ("cli",), ("__main__",))
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
+# Known lazy back edges, each with the reason it must stay for now (the test fails once one is
+# gone, so the list cannot go stale).
+ALLOWED_BACK_EDGES = {
+    (f"{PACKAGE}.ros.node", f"{PACKAGE}.ros.node_main"):
+        "node.main: the deprecated entry point of executables installed before the node/node_main "
+        "split (remove with it)",
+}
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +40,10 @@ def test_every_package_import_names_an_existing_module():
 
 def test_the_package_import_graph_has_no_cycles(graph):
     assert len(graph) > 50
-    cycle = find_cycle(graph)
+    for module, target in ALLOWED_BACK_EDGES:
+        assert target in graph[module], f"{module} no longer imports {target}: drop the exception"
+    pruned = {m: [t for t in targets if (m, t) not in ALLOWED_BACK_EDGES] for m, targets in graph.items()}
+    cycle = find_cycle(pruned)
     assert cycle is None, "import cycle: " + " -> ".join(cycle)
 
 

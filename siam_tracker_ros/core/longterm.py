@@ -37,15 +37,16 @@ with :class:`~siam_tracker_ros.core.distractor.DistractorMemory` on every frame 
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from .distractor import DistractorMemory
 from .errors import ConfigError, NotInitializedError
-from .tracker import DelegatingTracker, Proposal, SearchableTracker, SearchGeometry
+from .tracker import DelegatingTracker, Proposal, SearchableTracker, SearchGeometry, layer_of
 from .types import TrackResult, TrackState, validate_frame
 
 BoxXYWH = Tuple[float, float, float, float]
@@ -412,3 +413,10 @@ class LongTermTracker(DelegatingTracker):
 def _box_center(box_xywh: Sequence[float]) -> Tuple[float, float]:
     x, y, w, h = (float(v) for v in box_xywh)
     return (x + w / 2.0, y + h / 2.0)
+
+
+def long_term_settings(tracker: object) -> Optional[Dict[str, Any]]:
+    """The settings (LongTermConfig fields -> values) of ``tracker``'s long-term layer, None
+    when it has none."""
+    part = layer_of(tracker, LongTermTracker)
+    return None if part is None else dataclasses.asdict(part.cfg)

@@ -19,7 +19,7 @@ from rclpy.node import Node
 from rclpy.parameter import Parameter
 
 from ..core.errors import ConfigError
-from ..core.longterm import LongTermConfig
+from ..core.longterm import LongTermConfig, long_term_settings
 
 
 @dataclass(frozen=True)
@@ -259,8 +259,6 @@ def declare_parameters(node: Node, build: Callable[[NodeSettings], Any]) -> Tupl
     the long-term parameters are then declared with the built tracker's values (the model
     config's, with the user's on top: one source). Returns (settings, tracker). Raises
     :class:`ConfigError` (one line) for a wrong type, range, choice or combination."""
-    from .tracker_loading import long_term_settings
-
     _coerce_overrides(node)
     values = _declare(node, NODE_PARAMS, {})
     overrides = getattr(node, "_parameter_overrides", None) or {}

@@ -7,13 +7,13 @@ from __future__ import annotations
 import dataclasses
 import gc
 import os
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import Any, Mapping, Optional, Tuple
 
 import numpy as np
 
 from ..core.config import RuntimeOptions
 from ..core.errors import ConfigError
-from ..core.longterm import LongTermTracker
+from ..core.longterm import LongTermTracker, long_term_settings  # noqa: F401 (the node imports it from here)
 from ..core.torch_device import resolved_device  # noqa: F401 (the node imports it from here)
 from ..core.tracker import Tracker, layer_of
 from .params import NodeSettings
@@ -74,13 +74,6 @@ def load_tracker(settings: NodeSettings, warm_up_model: bool = True) -> Tuple[Tr
     tracker = spec.build()
     has_mask = warm_up(tracker) if warm_up_model else False
     return tracker, model_name(settings), has_mask
-
-
-def long_term_settings(tracker: Tracker) -> Optional[Dict[str, Any]]:
-    """The tracker's long-term settings (LongTermConfig fields → values), None when it has no
-    long-term part."""
-    part = layer_of(tracker, LongTermTracker)
-    return None if part is None else dataclasses.asdict(part.cfg)
 
 
 def apply_tracker_settings(tracker: Tracker, values: Mapping[str, Any]) -> None:
