@@ -15,11 +15,7 @@ LAYERS = (("",), ("core",), ("models", "data"), ("build",), ("evaluation",), ("t
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 # Known lazy back edges, each with the reason it must stay for now (the test fails once one is
 # gone, so the list cannot go stale).
-ALLOWED_BACK_EDGES = {
-    (f"{PACKAGE}.ros.node", f"{PACKAGE}.ros.node_main"):
-        "node.main: the deprecated entry point of executables installed before the node/node_main "
-        "split (remove with it)",
-}
+ALLOWED_BACK_EDGES: dict = {}
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ Topics, services and parameters: docs/node.md. Outputs carry the source image he
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
@@ -290,11 +290,3 @@ class TrackerNode(Node):
     def _publish_diagnostics(self) -> None:
         header = Header(stamp=self.get_clock().now().to_msg())
         self._diag_pub.publish(diagnostics_message(self.health(), header, self.get_name()))
-
-
-
-def main(args: Optional[Sequence[str]] = None, exit_fast: bool = True) -> int:
-    """Installed executables built before the split import the entry point from here."""
-    from .node_main import main as run_node
-
-    return run_node(args, exit_fast)
