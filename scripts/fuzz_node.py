@@ -325,11 +325,10 @@ class Fuzzer:
 
 
 def init_request(fuzzer: Fuzzer, box_xywh, stamp: int, label: str = ""):
-    x, y, w, h = box_xywh
-    req = fuzzer.InitTarget.Request(target_label=label)
+    from siam_tracker_ros.ros.detection_conversion import box_xywh_to_bbox
+
+    req = fuzzer.InitTarget.Request(bbox=box_xywh_to_bbox(box_xywh), target_label=label)
     set_stamp_ns(req.header.stamp, stamp)
-    req.bbox.center.position.x, req.bbox.center.position.y = x + w / 2.0, y + h / 2.0
-    req.bbox.size_x, req.bbox.size_y = float(w), float(h)
     return req
 
 
@@ -487,11 +486,10 @@ def counted(fz: Fuzzer, gen: Generator, per_kind: int) -> Dict[str, Tuple[int, i
                          else gen.good_image(good_stamp, encoding="bgr8"))
     fz.drain()
 
+    from siam_tracker_ros.ros.detection_conversion import box_xywh_to_bbox
+
     def det(box, stamp=0):
-        d = gen.Detection2D()
-        x, y, w, h = box
-        d.bbox.center.position.x, d.bbox.center.position.y = x + w / 2.0, y + h / 2.0
-        d.bbox.size_x, d.bbox.size_y = w, h
+        d = gen.Detection2D(bbox=box_xywh_to_bbox(box))
         set_stamp_ns(d.header.stamp, stamp)
         return d
 

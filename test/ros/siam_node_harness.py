@@ -83,17 +83,26 @@ def detection(box_xywh: Sequence[float], stamp_ns_: int, det_id: str = "",
     """vision_msgs/Detection2D of a box (x, y, w, h) drawn on the frame stamped ``stamp_ns_``."""
     from vision_msgs.msg import Detection2D, ObjectHypothesisWithPose
 
-    x, y, w, h = (float(v) for v in box_xywh)
-    det = Detection2D()
+    from siam_tracker_ros.ros.detection_conversion import box_xywh_to_bbox
+
+    det = Detection2D(bbox=box_xywh_to_bbox(box_xywh))
     det.header.stamp = stamp_of(stamp_ns_)
     det.header.frame_id = "camera"
-    det.bbox.center.position.x, det.bbox.center.position.y = x + w / 2.0, y + h / 2.0
-    det.bbox.size_x, det.bbox.size_y = w, h
     det.id = det_id
     hyp = ObjectHypothesisWithPose()
     hyp.hypothesis.class_id, hyp.hypothesis.score = label, float(score)
     det.results.append(hyp)
     return det
+
+
+def init_request(box_xywh: Sequence[float], stamp_ns_: int, label: str = ""):
+    """siam_tracker/InitTarget request for a box (x, y, w, h) drawn on the frame stamped ``stamp_ns_``."""
+    from siam_tracker.srv import InitTarget
+    from siam_tracker_ros.ros.detection_conversion import box_xywh_to_bbox
+
+    request = InitTarget.Request(bbox=box_xywh_to_bbox(box_xywh), target_label=label)
+    request.header.stamp = stamp_of(stamp_ns_)
+    return request
 
 
 def det_box_xywh(det) -> Tuple[float, float, float, float]:

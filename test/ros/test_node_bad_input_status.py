@@ -13,8 +13,7 @@ from siam_node_harness import require_ros_interfaces
 
 require_ros_interfaces()
 
-from siam_node_harness import NodeHarness, raw_image, stamp_ns, stamp_of  # noqa: E402
-from siam_tracker.srv import InitTarget  # noqa: E402
+from siam_node_harness import NodeHarness, init_request, raw_image, stamp_ns  # noqa: E402
 
 pytestmark = pytest.mark.ros
 
@@ -24,15 +23,6 @@ def harness(tmp_path):
     h = NodeHarness(tmp_path)
     yield h
     h.close()
-
-
-def _request(box, stamp=0):
-    x, y, w, h = box
-    req = InitTarget.Request()
-    req.header.stamp = stamp_of(stamp)
-    req.bbox.center.position.x, req.bbox.center.position.y = x + w / 2.0, y + h / 2.0
-    req.bbox.size_x, req.bbox.size_y = float(w), float(h)
-    return req
 
 
 def test_stale_frame_is_counted_in_status_at_once(harness):
@@ -52,7 +42,7 @@ def test_absurd_init_boxes_are_refused(harness):
     for box, words in (((-1e300, 1, 1e308, 10), "times the 64x48 frame"),
                        ((1, 1, 129, 10), "times the 64x48 frame"),
                        ((1, 1, 0.5, 10), "smaller than 1 px")):
-        answer = harness.call(harness.init_client, _request(box))
+        answer = harness.call(harness.init_client, init_request(box, 0))
         assert not answer.success and words in answer.message, answer.message
-    ok = harness.call(harness.init_client, _request((10, 10, 20, 20)))
+    ok = harness.call(harness.init_client, init_request((10, 10, 20, 20), 0))
     assert ok.success, ok.message

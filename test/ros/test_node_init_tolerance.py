@@ -12,9 +12,8 @@ from siam_node_harness import require_ros_interfaces
 
 require_ros_interfaces()
 
-from siam_node_harness import NodeHarness, raw_image, stamp_ns, stamp_of  # noqa: E402
+from siam_node_harness import NodeHarness, init_request, raw_image, stamp_ns  # noqa: E402
 from siam_tracker.msg import TrackerStatus  # noqa: E402
-from siam_tracker.srv import InitTarget  # noqa: E402
 
 from siam_tracker_ros.data.synthetic import SyntheticSpec, generate_sequence  # noqa: E402
 from siam_tracker_ros.ros.params import SPECS  # noqa: E402
@@ -37,15 +36,6 @@ def harness(tmp_path):
     h = NodeHarness(tmp_path, {"max_image_age_s": 0.0, "frame_buffer_s": 30.0})
     yield h
     h.close()
-
-
-def _init_request(box_xywh, stamp):
-    x, y, w, h = box_xywh
-    request = InitTarget.Request()
-    request.header.stamp = stamp_of(stamp)
-    request.bbox.center.position.x, request.bbox.center.position.y = x + w / 2, y + h / 2
-    request.bbox.size_x, request.bbox.size_y = float(w), float(h)
-    return request
 
 
 def _publish_acknowledged(h, sequence):
@@ -78,7 +68,7 @@ def test_missing_frame_starts_on_the_nearest_and_says_so(harness, sequence):
     # 30 ms after frame 2 (70 ms before frame 3): frame 2 is the nearest.
     asked = stamps[2] + 30 * MS
     count = len(harness.rec.get("status"))
-    answer = harness.call(harness.init_client, _init_request(sequence.boxes_xywh[2], asked))
+    answer = harness.call(harness.init_client, init_request(sequence.boxes_xywh[2], asked))
     assert answer.success, answer.message
     assert f"from frame {stamps[2] / 1e9:.3f}" in answer.message
     assert "nearest" in answer.message and "30 ms before" in answer.message
@@ -90,14 +80,14 @@ def test_missing_frame_starts_on_the_nearest_and_says_so(harness, sequence):
 
     # 40 ms before frame 4: frame 4 is nearer than frame 3 (60 ms).
     asked = stamps[4] - 40 * MS
-    again = harness.call(harness.init_client, _init_request(sequence.boxes_xywh[4], asked))
+    again = harness.call(harness.init_client, init_request(sequence.boxes_xywh[4], asked))
     assert again.success and f"from frame {stamps[4] / 1e9:.3f}" in again.message, again.message
     assert "40 ms after" in again.message
 
 
 def test_exact_stamp_needs_no_note(harness, sequence):
     stamps = _publish_acknowledged(harness, sequence)
-    answer = harness.call(harness.init_client, _init_request(sequence.boxes_xywh[1], stamps[1]))
+    answer = harness.call(harness.init_client, init_request(sequence.boxes_xywh[1], stamps[1]))
     assert answer.success and "nearest" not in answer.message, answer.message
     assert answer.message.endswith(f"from frame {stamps[1] / 1e9:.3f}")
 
@@ -106,22 +96,22 @@ def test_beyond_the_tolerance_is_refused_and_the_tolerance_applies_at_once(harne
     stamps = _publish_acknowledged(harness, sequence)
     past_newest = stamps[-1] + 250 * MS            # 250 ms after the newest: beyond 0.2 s
     refused = harness.call(harness.init_client,
-                           _init_request(sequence.boxes_xywh[-1], past_newest))
+                           init_request(sequence.boxes_xywh[-1], past_newest))
     assert not refused.success
     assert "no buffered frame with stamp" in refused.message
     assert "init_stamp_tolerance_s 0.2" in refused.message
 
     asked = stamps[2] + 30 * MS
     assert harness.set_parameters(init_stamp_tolerance_s=0.02)[0].successful
-    narrow = harness.call(harness.init_client, _init_request(sequence.boxes_xywh[2], asked))
+    narrow = harness.call(harness.init_client, init_request(sequence.boxes_xywh[2], asked))
     assert not narrow.success and "no buffered frame" in narrow.message, narrow.message
 
     assert harness.set_parameters(init_stamp_tolerance_s=0.03)[0].successful
-    wide = harness.call(harness.init_client, _init_request(sequence.boxes_xywh[2], asked))
+    wide = harness.call(harness.init_client, init_request(sequence.boxes_xywh[2], asked))
     assert wide.success and f"from frame {stamps[2] / 1e9:.3f}" in wide.message, wide.message
 
     assert harness.set_parameters(init_stamp_tolerance_s=0.0)[0].successful
-    exact_only = harness.call(harness.init_client, _init_request(sequence.boxes_xywh[2], asked))
+    exact_only = harness.call(harness.init_client, init_request(sequence.boxes_xywh[2], asked))
     assert not exact_only.success
-    exact = harness.call(harness.init_client, _init_request(sequence.boxes_xywh[2], stamps[2]))
+    exact = harness.call(harness.init_client, init_request(sequence.boxes_xywh[2], stamps[2]))
     assert exact.success, exact.message

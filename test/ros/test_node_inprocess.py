@@ -10,10 +10,9 @@ from siam_node_harness import require_ros_interfaces
 
 require_ros_interfaces()
 
-from siam_node_harness import (FramePlayer, NodeHarness, det_box_xywh, detection,  # noqa: E402
+from siam_node_harness import (FramePlayer, NodeHarness, det_box_xywh, detection, init_request,  # noqa: E402
                                iou_xywh, raw_image, stamp_ns, stamp_of, wait_until)
 from siam_tracker.msg import TrackerStatus  # noqa: E402
-from siam_tracker.srv import InitTarget  # noqa: E402
 from std_srvs.srv import SetBool, Trigger  # noqa: E402
 from vision_msgs.msg import Detection2DArray  # noqa: E402
 
@@ -36,15 +35,6 @@ def harness(tmp_path):
 def sequence():
     return generate_sequence(SyntheticSpec(seed=11, num_frames=120, frame_size_wh=(320, 240),
                                            target_size_wh=(48, 40)))
-
-
-def _init_request(box_xywh, stamp, label=""):
-    x, y, w, h = box_xywh
-    request = InitTarget.Request(target_label=label)
-    request.header.stamp = stamp_of(stamp)
-    request.bbox.center.position.x, request.bbox.center.position.y = x + w / 2, y + h / 2
-    request.bbox.size_x, request.bbox.size_y = float(w), float(h)
-    return request
 
 
 def _processed(h):
@@ -97,7 +87,7 @@ def test_init_on_earlier_frame_reset_and_enable(harness, sequence):
     try:
         assert player.wait_published(20)
         init_index = 8                               # box drawn on an earlier frame
-        response = harness.call(harness.init_client, _init_request(
+        response = harness.call(harness.init_client, init_request(
             sequence.boxes_xywh[init_index], player.stamps_ns[init_index], "car"))
         assert response.success, response.message
         assert response.target_id
@@ -126,13 +116,13 @@ def test_init_on_earlier_frame_reset_and_enable(harness, sequence):
         disabled = harness.call(harness.enable_client, SetBool.Request(data=False))
         assert disabled.success
         assert harness.wait_status(lambda m: not m.enabled, after=count)
-        refused = harness.call(harness.init_client, _init_request(
+        refused = harness.call(harness.init_client, init_request(
             sequence.boxes_xywh[0], 0))
         assert not refused.success and "disabled" in refused.message
 
         enabled = harness.call(harness.enable_client, SetBool.Request(data=True), timeout_s=60.0)
         assert enabled.success, enabled.message
-        again = harness.call(harness.init_client, _init_request(
+        again = harness.call(harness.init_client, init_request(
             sequence.boxes_xywh[player.published - 1], player.stamps_ns[-1]))
         assert again.success, again.message
         assert again.target_id != response.target_id
@@ -144,15 +134,15 @@ def test_init_on_earlier_frame_reset_and_enable(harness, sequence):
 
 def test_init_refusals_explain_why(harness, sequence):
     frame = sequence.frames[0]
-    no_image = harness.call(harness.init_client, _init_request((10, 10, 20, 20), 0))
+    no_image = harness.call(harness.init_client, init_request((10, 10, 20, 20), 0))
     assert not no_image.success and "no image" in no_image.message
     harness.publish(raw_image(frame, time.time_ns()))
     assert wait_until(lambda: _processed(harness) >= 1, 5.0)
-    unknown = harness.call(harness.init_client, _init_request((10, 10, 20, 20), 12_345))
+    unknown = harness.call(harness.init_client, init_request((10, 10, 20, 20), 12_345))
     assert not unknown.success and "no buffered frame" in unknown.message
-    outside = harness.call(harness.init_client, _init_request((1000, 10, 20, 20), 0))
+    outside = harness.call(harness.init_client, init_request((1000, 10, 20, 20), 0))
     assert not outside.success and "outside" in outside.message
-    nan = harness.call(harness.init_client, _init_request((math.nan, 10, 20, 20), 0))
+    nan = harness.call(harness.init_client, init_request((math.nan, 10, 20, 20), 0))
     assert not nan.success
     status = harness.wait_status(lambda m: "refused" in m.last_error)
     assert status is not None
@@ -191,7 +181,7 @@ def test_bad_inputs_leave_the_node_running(harness, sequence):
     base = time.time_ns()
     harness.publish(raw_image(frame, base))
     assert wait_until(lambda: _processed(harness) >= 1, 5.0)
-    assert harness.call(harness.init_client, _init_request(sequence.boxes_xywh[0], base)).success
+    assert harness.call(harness.init_client, init_request(sequence.boxes_xywh[0], base)).success
     assert harness.wait_status(lambda m: m.state in TRACKING_STATES)
 
     h, w = frame.shape[:2]
@@ -256,7 +246,7 @@ def test_mask_debug_image_and_diagnostics(tmp_path, sequence):
         player = FramePlayer(h, sequence, rate_hz=30.0).start()
         try:
             assert player.wait_published(10)
-            assert h.call(h.init_client, _init_request(sequence.boxes_xywh[3],
+            assert h.call(h.init_client, init_request(sequence.boxes_xywh[3],
                                                         player.stamps_ns[3])).success
             assert wait_until(lambda: len(h.rec.get("detection")) >= 5, 60.0)
         finally:
@@ -309,7 +299,7 @@ def test_compressed_transport(tmp_path, sequence):
             stamps.append(stamp_ns(msg.header.stamp))
             h.publish_acked(msg, pub)          # processed, so buffered: frame 2 is there for init
             if index == 4:
-                assert h.call(h.init_client, _init_request(sequence.boxes_xywh[2],
+                assert h.call(h.init_client, init_request(sequence.boxes_xywh[2],
                                                             stamps[2])).success
         assert wait_until(lambda: len(h.rec.get("detection")) >= 3, 30.0)
         det = h.rec.get("detection")[-1]
@@ -386,7 +376,7 @@ def test_node_runs_a_scripted_tracker(tmp_path, sequence):
                     load=lambda settings: (_ScriptedTracker(), "scripted", False))
     try:
         assert h.publish_acked(raw_image(sequence.frames[0], time.time_ns()))
-        response = h.call(h.init_client, _init_request(sequence.boxes_xywh[0], 0, "cup"))
+        response = h.call(h.init_client, init_request(sequence.boxes_xywh[0], 0, "cup"))
         assert response.success, response.message
         for frame in sequence.frames[1:4]:
             assert h.publish_acked(raw_image(frame, time.time_ns()))
