@@ -98,15 +98,8 @@ def stop_recorder_once(probe: GraphProbe, out_dir: str, sig: int, env: Mapping[s
                        log: IO, index: int = 0, ready_timeout_s: float = 60.0) -> StopTiming:
     topic = f"/stop_timing_{os.getpid()}_{index}"
     proc = start_recorder(out_dir, topic, env, log)
-    try:
-        if not probe.wait_for_subscriber(topic, ready_timeout_s, proc):
-            raise RuntimeError(f"bag record never subscribed to {topic} (exit {proc.poll()})")
-        stop_s = timed_stop(proc, sig)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    return StopTiming("bag record", signal.Signals(sig).name, stop_s, int(proc.returncode))
+    return _stop_when_ready(proc, "bag record", topic, sig,
+                            lambda: probe.wait_for_subscriber(topic, ready_timeout_s, proc))
 
 
 def stop_node_once(probe: GraphProbe, namespace: str, sig: int, env: Mapping[str, str],
@@ -115,16 +108,24 @@ def stop_node_once(probe: GraphProbe, namespace: str, sig: int, env: Mapping[str
     """Start the node in ``namespace`` — use a new one per start: a stopped node can stay in the
     graph until its DDS lease ends, and its subscription would pass for the new one's."""
     proc = node_process.start_node(namespace, log, env, extra_ros_args)
+    image = f"{namespace}/image"         # subscribed once the model is loaded and warm
+    return _stop_when_ready(proc, "siam_tracker_node", image, sig,
+                            lambda: probe.wait_for_subscription(image, ready_timeout_s, proc))
+
+
+def _stop_when_ready(proc: subprocess.Popen, what: str, topic: str, sig: int,
+                     ready: Callable[[], bool]) -> StopTiming:
+    """Wait until ``what`` has subscribed to ``topic`` (``ready``), then time its stop by
+    ``sig``; the process is killed if anything fails on the way."""
     try:
-        image = f"{namespace}/image"     # subscribed once the model is loaded and warm
-        if not probe.wait_for_subscription(image, ready_timeout_s, proc):
-            raise RuntimeError(f"siam_tracker_node never subscribed to {image} (exit {proc.poll()})")
+        if not ready():
+            raise RuntimeError(f"{what} never subscribed to {topic} (exit {proc.poll()})")
         stop_s = timed_stop(proc, sig)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    return StopTiming("siam_tracker_node", signal.Signals(sig).name, stop_s, int(proc.returncode))
+    return StopTiming(what, signal.Signals(sig).name, stop_s, int(proc.returncode))
 
 
 def summary_rows(timings: List[StopTiming], bound_s: float) -> List[List[str]]:
