@@ -156,15 +156,25 @@ def test_record_writes_a_readable_bag_of_what_was_played(tmp_path, bag):
 
 @pytest.mark.slow
 def test_live_node_run_scores_like_bag_eval(tmp_path, sequence):
-    """bag play --restamp -> the real node (separate process) -> bag record -> bag score gives
-    exactly `bag eval`'s figures when the node drops no frame (5 Hz leaves it ~10x headroom)."""
+    """bag play --restamp -> the real node (separate process) -> bag record -> bag score.
+
+    Which frames reach the node is not deterministic: the node's image queue is depth 1 (newest
+    wins, by design), so a frame a busy executor has not taken yet is replaced by the next one,
+    and a best-effort frame sent while discovery is still one-sided never arrives. (Seen once in
+    ten loaded runs: frame 0 never reached the node, the stamped init started on frame 1 within
+    ``init_stamp_tolerance_s``, and 15 of 16 frames had an output.) So the check is exact on the
+    frames the node did process: its outputs equal the same tracker run offline over exactly
+    those frames, initialised on the frame the node reports it used; and when every frame was
+    processed from the init box's own frame on, ``bag score`` equals ``bag eval``."""
     from siam_tracker_ros.ros import node_process
     from siam_tracker_ros.ros.bag.eval import build_eval_tracker, evaluate_bag
-    from siam_tracker_ros.ros.bag.scoring import public_scores, score_recorded_bag
+    from siam_tracker_ros.ros.bag.scoring import (detection_array_to_box, first_init_box, public_scores,
+                                                  score_recorded_bag)
+    from siam_tracker.msg import TrackerStatus
 
-    made = write_sequence_bag(generate_sequence(SyntheticSpec(
-        seed=11, num_frames=16, frame_size_wh=(160, 120), target_size_wh=(24, 20), name="live-node")),
-        tmp_path / "in", MakeOptions(rate_hz=5.0))
+    made_sequence = generate_sequence(SyntheticSpec(
+        seed=11, num_frames=16, frame_size_wh=(160, 120), target_size_wh=(24, 20), name="live-node"))
+    made = write_sequence_bag(made_sequence, tmp_path / "in", MakeOptions(rate_hz=5.0))
     _, namespace, env = isolated_ros_env(tmp_path)
     outputs = [f"{namespace}/siam_tracker/detections", f"{namespace}/siam_tracker/status"]
     topics = outputs + ["/ground_truth", "/init_box"]
@@ -196,8 +206,13 @@ def test_live_node_run_scores_like_bag_eval(tmp_path, sequence):
         # waits for the node's image/init subscriptions (created once its model is loaded)
         play_bag(made.path, topics=["/camera/image_raw", "/init_box", "/ground_truth"], restamp=True,
                  wait_for_subscribers_s=60.0)
-        deadline = time.monotonic() + 20
+        # until all 16 outputs are in, or none came for 3 s (a frame the node never got)
+        deadline, last, quiet_since = time.monotonic() + 20, -1, time.monotonic()
         while time.monotonic() < deadline and counts.get(outputs[0], 0) < 16:
+            if counts.get(outputs[0], 0) != last:
+                last, quiet_since = counts.get(outputs[0], 0), time.monotonic()
+            elif time.monotonic() - quiet_since > 3.0:
+                break
             time.sleep(0.1)
     finally:
         probe.close()
@@ -207,8 +222,32 @@ def test_live_node_run_scores_like_bag_eval(tmp_path, sequence):
     node_log = (tmp_path / "node.log").read_text()
     assert "stats" in outcome, node_log[-2000:]
     live = score_recorded_bag(str(tmp_path / "rec"), detections_topic=outputs[0], status_topic=outputs[1])
-    assert live.frames == 16 and live.frames_with_output == 16 and live.frames_dropped == 0, \
-        (outcome["stats"].written, node_log[-2000:])
-    assert live.latency_ms["p50"] > 0
-    offline = evaluate_bag(made.path, build_eval_tracker("siamfc_parameter_free", num_threads=1)[1])
-    assert public_scores(live.scores) == public_scores(offline.scores)
+    assert live.frames == 16 and live.latency_ms["p50"] > 0, (outcome["stats"].written, node_log[-2000:])
+
+    # frame index of every recorded stamp: the played stamps are the bag's shifted by one offset
+    with BagReader(made.path) as source:
+        _, init_box = first_init_box(source, "/init_box")
+        bag_stamps = [stamp_to_ns(m.msg.header.stamp) for m in source.messages(["/ground_truth"])]
+    with BagReader(tmp_path / "rec") as rec:
+        # all 16 ground-truth messages were recorded (asserted above), in order
+        offset = stamp_to_ns(next(rec.messages(["/ground_truth"])).msg.header.stamp) - bag_stamps[0]
+        index_of = {s + offset: i for i, s in enumerate(bag_stamps)}
+        boxes = {index_of[stamp_to_ns(m.msg.header.stamp)]: detection_array_to_box(m.msg)[0]
+                 for m in rec.messages([outputs[0]])}
+        states = [(stamp_to_ns(m.msg.header.stamp), m.msg.state) for m in rec.messages([outputs[1]])]
+    # the init frame the node used: the stamp of its first non-IDLE status
+    used = index_of[next(s for s, state in states if state != TrackerStatus.STATE_IDLE and s in index_of)]
+    after = sorted(i for i in boxes if i > used)
+    assert used <= 1 and len(after) >= 8, (used, sorted(boxes), node_log[-2000:])
+
+    tracker = build_eval_tracker("siamfc_parameter_free", num_threads=1)[1]
+    tracker.initialize(made_sequence.frames[used], tuple(init_box))
+    for i in after:
+        result = tracker.track(made_sequence.frames[i])
+        # (the Detection2D centre/size round trip may move the last bit)
+        np.testing.assert_allclose(boxes[i], np.asarray(result.bbox_xywh, dtype=np.float64), rtol=0,
+                                   atol=1e-9, err_msg=f"frame {i} (init on frame {used})")
+
+    if used == 0 and after == list(range(1, 16)):
+        offline = evaluate_bag(made.path, build_eval_tracker("siamfc_parameter_free", num_threads=1)[1])
+        assert public_scores(live.scores) == public_scores(offline.scores)
