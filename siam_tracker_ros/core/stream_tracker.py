@@ -10,7 +10,8 @@ target is followed).
 - Stamped init: a box drawn on an earlier frame starts on that frame (kept in a
   :class:`StampedFrameBuffer`), or on the nearest buffered one within
   ``init_stamp_tolerance_s``; then the frames received since are tracked (catch-up) in rounds
-  of at most half the previous round, evenly spaced, before live tracking resumes.
+  of at most half the previous round, evenly spaced, before live tracking resumes. A box from
+  a topic that overtook its frame waits for it (``request_init(answer_later=...)``).
 - Frames older than ``max_image_age_s`` (by stamp, against the caller's clock) and frames the
   ``precheck`` refuses are dropped and counted.
 - Outputs and status changes go to a :class:`StreamListener` (a node turns them into messages).
@@ -145,6 +146,18 @@ class _Request(Generic[T]):
 _STOP: _Request = _Request(None, (0.0, 0.0, 0.0, 0.0), "", "")
 
 
+@dataclass(frozen=True)
+class _WaitingInit:
+    """A stamped init box whose frame has not been received yet (see ``request_init``)."""
+
+    stamp_ns: int
+    box_xywh: Tuple[float, ...]
+    requested_id: str
+    label: str
+    expires_s: float
+    answer: Callable[[InitReply], None]
+
+
 class StreamTracker(Generic[T]):
     """One target followed through a live stream (see the module docstring)."""
 
@@ -171,6 +184,7 @@ class StreamTracker(Generic[T]):
         self._seq = itertools.count()
         self._target_ids = itertools.count(1)
         self._pending: List[_Request[T]] = []
+        self._waiting: Optional[_WaitingInit] = None
         self._last_item: Optional[T] = None
         self._last_error = ""
         self._received = self._processed = self._dropped_stale = self._dropped_bad = 0
@@ -209,6 +223,7 @@ class StreamTracker(Generic[T]):
         with self._enable_lock:
             with self._lock:
                 self._pending = []
+                self._waiting = None
             with self._model_lock:
                 if self._session is not None:
                     self._session.stop()
@@ -271,19 +286,54 @@ class StreamTracker(Generic[T]):
                     f"{pushed.cleared} buffered frames; tracking continues")
             self._listener.on_log("warning", text, "backwards")
             self.set_error(text)
+        self._resolve_waiting_init(key_ns, received_s)
         self._slot.put(entry)
         self._wake()
         return True
 
+    def _resolve_waiting_init(self, key_ns: int, received_s: float) -> None:
+        """A frame at or after a waiting init's stamp starts it (exact or nearest within the
+        tolerance, as any stamped init); after ``frame_buffer_s`` without one it is refused."""
+        with self._lock:
+            waiting = self._waiting
+            due = waiting is not None and (key_ns >= waiting.stamp_ns - STAMP_MATCH_TOLERANCE_NS
+                                           or received_s > waiting.expires_s)
+            if due:
+                self._waiting = None
+        if not due:
+            return
+        if key_ns >= waiting.stamp_ns - STAMP_MATCH_TOLERANCE_NS:
+            reply = self.request_init(waiting.stamp_ns, waiting.box_xywh, waiting.requested_id,
+                                      waiting.label)
+        else:
+            reply = InitReply(False, "", (
+                f"no frame with stamp {waiting.stamp_ns / 1e9:.3f} arrived within frame_buffer_s "
+                f"{self.config.frame_buffer_s:g} (newest {key_ns / 1e9:.3f})"))
+        waiting.answer(reply)
+
     # ------------------------------------------------------------------ requests
     def request_stop(self) -> None:
-        """Drop the target (applied by the worker, after the frame in progress)."""
+        """Drop the target (applied by the worker, after the frame in progress); a waiting init
+        is dropped at once."""
+        with self._lock:
+            self._waiting = None
         self._queue(_STOP)
 
     def request_init(self, stamp_ns: int, box_xywh: Sequence[float], requested_id: str = "",
-                     label: str = "") -> InitReply:
+                     label: str = "",
+                     answer_later: Optional[Callable[[InitReply], None]] = None) -> InitReply:
         """Validate an init box drawn on the frame stamped ``stamp_ns`` (0 = the newest frame;
-        a zero-size box = stop) and queue it. Never waits for inference."""
+        a zero-size box = stop) and queue it. Never waits for inference.
+
+        ``answer_later``: a stamped box newer than every buffered frame (its frame may still be
+        on its way: topics are not ordered against each other) waits for the first frame at or
+        after its stamp, up to ``frame_buffer_s``, then starts like any stamped box (that frame,
+        or the nearest buffered one within the tolerance); the reply says it waits, and
+        ``answer_later`` gets the final answer. A newer request or a stop replaces a waiting one.
+        Without it (the ``~/init`` service answers at once) such a box takes the nearest frame
+        within the tolerance or is refused."""
+        with self._lock:
+            self._waiting = None
         values = [float(v) for v in box_xywh]
         if values[2] == 0.0 and values[3] == 0.0:
             self.request_stop()
@@ -296,6 +346,15 @@ class StreamTracker(Generic[T]):
             if entry is None:
                 return InitReply(False, "", "no image received yet on " + self.config.source_name)
         else:
+            if answer_later is not None and self._not_received_yet(stamp_ns):
+                if not all(math.isfinite(v) for v in values):
+                    return InitReply(False, "", f"init box {values} is not finite")
+                with self._lock:
+                    self._waiting = _WaitingInit(stamp_ns, tuple(values), requested_id, label,
+                                                 self._clock() + self.config.frame_buffer_s,
+                                                 answer_later)
+                return InitReply(True, "", f"waiting for frame {stamp_ns / 1e9:.3f} (not received "
+                                 f"yet; up to frame_buffer_s {self.config.frame_buffer_s:g})")
             entry, note, refusal = self._init_frame(stamp_ns)
             if entry is None:
                 return InitReply(False, "", refusal)
@@ -309,6 +368,10 @@ class StreamTracker(Generic[T]):
         self._queue(_Request(entry, box, target_id, label or self.config.target_label))
         return InitReply(True, target_id, f"tracking target {target_id} from frame "
                          f"{entry.stamp_ns / 1e9:.3f}" + (f" ({note})" if note else ""))
+
+    def _not_received_yet(self, stamp_ns: int) -> bool:
+        newest = self._buffer.newest()
+        return newest is None or stamp_ns > newest.stamp_ns + STAMP_MATCH_TOLERANCE_NS
 
     def _init_frame(self, stamp_ns: int) -> Tuple[Optional[Stamped[ReceivedFrame[T]]], str, str]:
         """(frame, note, refusal) for an init box stamped ``stamp_ns``: the frame with that stamp,

@@ -206,7 +206,9 @@ class TrackerNode(Node):
         try:
             box = detection_conversion.detection_to_box_xywh(det)
             label = det.results[0].hypothesis.class_id if det.results else ""
-            reply = self.stream.request_init(stamp_to_ns(header.stamp), box, det.id, label)
+            reply = self.stream.request_init(
+                stamp_to_ns(header.stamp), box, det.id, label,
+                answer_later=lambda late: self._answer(source, late.ok, late.message))
             ok, message = reply.ok, reply.message
         except Exception as exc:  # bad input (or a bug) must not kill the node
             ok, message = False, _one_line(exc)

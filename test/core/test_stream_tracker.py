@@ -249,3 +249,50 @@ def test_close_waits_for_the_frame_in_progress_only():
 def test_invalid_buffer_span_is_refused(bad):
     with pytest.raises(ValueError):
         make(**bad)
+
+
+def test_a_topic_init_waits_for_its_frame_when_it_overtook_it():
+    """Topics are not ordered against each other: an init box may arrive before its frame."""
+    tracker = ScriptedTracker()
+    stream, listener, _ = make(tracker)
+    stamps = feed(stream, [1])
+    stream.work()
+    answers = []
+    frame3 = 1_000 * MS + 3 * 33 * MS
+    waiting = stream.request_init(frame3, BOX, answer_later=answers.append)
+    assert waiting.ok and waiting.message.startswith(f"waiting for frame {frame3 / 1e9:.3f}")
+    feed(stream, [2])
+    assert answers == []
+    feed(stream, [3])
+    assert len(answers) == 1 and answers[0].ok, answers
+    assert answers[0].message.endswith(f"from frame {frame3 / 1e9:.3f}")
+    stream.work()
+    assert ("init", 3) in tracker.calls and ("init", 1) not in tracker.calls
+    assert stamps[1] < frame3
+
+
+def test_a_waiting_init_takes_the_nearest_frame_within_the_tolerance():
+    stream, _, _ = make(init_stamp_tolerance_s=0.02)
+    answers = []
+    asked = 1_000 * MS + 2 * 33 * MS + 25 * MS          # frame 2 never comes; frame 3 is 8 ms after
+    assert stream.request_init(asked, BOX, answer_later=answers.append).ok   # buffer empty: waits
+    feed(stream, [3])
+    assert answers[0].ok and "nearest buffered frame" in answers[0].message, answers
+
+
+def test_a_waiting_init_is_refused_after_frame_buffer_s_and_replaced_by_a_stop():
+    stream, listener, _ = make(frame_buffer_s=0.01)      # the test clock ticks 1 ms per call
+    answers = []
+    assert stream.request_init(1_000 * MS + 1_000 * 33 * MS, BOX, answer_later=answers.append).ok
+    n = 0
+    while not answers and n < 50:
+        n += 1
+        feed(stream, [n])
+    assert answers and not answers[0].ok and "arrived within frame_buffer_s 0.01" in answers[0].message
+    assert stream.request_init(1_000 * MS + 60 * 33 * MS, BOX, answer_later=answers.append).ok
+    stream.request_stop()
+    feed(stream, [60])
+    assert len(answers) == 1
+    # without answer_later (the ~/init service) a frame not received yet is refused at once
+    refused = stream.request_init(1_000 * MS + 70 * 33 * MS, BOX)
+    assert not refused.ok and refused.message.startswith("no buffered frame with stamp")
