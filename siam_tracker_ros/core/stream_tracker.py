@@ -40,7 +40,7 @@ from .frame_buffer import LatestSlot, Stamped, StampedFrameBuffer
 from .runtime_stats import RateMeter, RollingValues, Summary
 from .stream_session import StreamSession, Target, evenly_spaced
 from .tracker import Tracker
-from .types import TrackResult, TrackState, validate_init_box
+from .types import TrackResult, TrackState, validate_box_values, validate_init_box
 
 T = TypeVar("T")
 
@@ -296,13 +296,13 @@ class StreamTracker(Generic[T]):
         tolerance, as any stamped init); after ``frame_buffer_s`` without one it is refused."""
         with self._lock:
             waiting = self._waiting
-            due = waiting is not None and (key_ns >= waiting.stamp_ns - STAMP_MATCH_TOLERANCE_NS
-                                           or received_s > waiting.expires_s)
-            if due:
-                self._waiting = None
-        if not due:
-            return
-        if key_ns >= waiting.stamp_ns - STAMP_MATCH_TOLERANCE_NS:
+            if waiting is None:
+                return
+            arrived = key_ns >= waiting.stamp_ns - STAMP_MATCH_TOLERANCE_NS
+            if not arrived and received_s <= waiting.expires_s:
+                return
+            self._waiting = None
+        if arrived:
             reply = self.request_init(waiting.stamp_ns, waiting.box_xywh, waiting.requested_id,
                                       waiting.label)
         else:
@@ -347,8 +347,10 @@ class StreamTracker(Generic[T]):
                 return InitReply(False, "", "no image received yet on " + self.config.source_name)
         else:
             if answer_later is not None and self._not_received_yet(stamp_ns):
-                if not all(math.isfinite(v) for v in values):
-                    return InitReply(False, "", f"init box {values} is not finite")
+                try:
+                    validate_box_values(values)      # the frame-size checks wait for the frame
+                except InvalidInputError as exc:
+                    return InitReply(False, "", str(exc))
                 with self._lock:
                     self._waiting = _WaitingInit(stamp_ns, tuple(values), requested_id, label,
                                                  self._clock() + self.config.frame_buffer_s,

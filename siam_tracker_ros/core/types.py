@@ -8,7 +8,7 @@ from __future__ import annotations
 import enum
 import math
 from dataclasses import dataclass, field
-from typing import Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -60,13 +60,9 @@ MIN_BOX_SIDE_PX = 1.0       # a smaller init box has no pixels to learn the targ
 MAX_BOX_FRAME_RATIO = 2.0   # a larger one would make the crop allocate without bound
 
 
-def validate_init_box(box_xywh: Sequence[float], frame_shape: Sequence[int]) -> BoxXYWH:
-    """Check an initialisation box against a frame of shape (H, W[, C]).
-
-    The box must be finite, at least 1 px and at most twice the frame in width and height, and
-    overlap the frame. Raises
-    :class:`InvalidInputError` with one readable line otherwise; returns the box as floats.
-    """
+def validate_box_values(box_xywh: Sequence[float]) -> List[float]:
+    """The checks of :func:`validate_init_box` that need no frame: 4 finite numbers, width and
+    height positive and at least ``MIN_BOX_SIDE_PX``. Returns the values as floats."""
     try:
         values = [float(v) for v in box_xywh]
     except (TypeError, ValueError) as exc:
@@ -75,12 +71,23 @@ def validate_init_box(box_xywh: Sequence[float], frame_shape: Sequence[int]) -> 
         raise InvalidInputError(f"init box must be 4 numbers x,y,w,h, got {len(values)} values")
     if not all(math.isfinite(v) for v in values):
         raise InvalidInputError(f"init box has a NaN or infinite value: {values}")
-    x, y, w, h = values
+    w, h = values[2], values[3]
     if w <= 0 or h <= 0:
         raise InvalidInputError(f"init box must have positive width and height, got w={w:g}, h={h:g}")
-    height, width = int(frame_shape[0]), int(frame_shape[1])
     if w < MIN_BOX_SIDE_PX or h < MIN_BOX_SIDE_PX:
         raise InvalidInputError(f"init box {w:g}x{h:g} is smaller than {MIN_BOX_SIDE_PX:g} px")
+    return values
+
+
+def validate_init_box(box_xywh: Sequence[float], frame_shape: Sequence[int]) -> BoxXYWH:
+    """Check an initialisation box against a frame of shape (H, W[, C]).
+
+    The box must be finite, at least 1 px and at most twice the frame in width and height, and
+    overlap the frame. Raises
+    :class:`InvalidInputError` with one readable line otherwise; returns the box as floats.
+    """
+    x, y, w, h = validate_box_values(box_xywh)
+    height, width = int(frame_shape[0]), int(frame_shape[1])
     if w > MAX_BOX_FRAME_RATIO * width or h > MAX_BOX_FRAME_RATIO * height:
         raise InvalidInputError(f"init box {w:g}x{h:g} is more than {MAX_BOX_FRAME_RATIO:g} times "
                                 f"the {width}x{height} frame")

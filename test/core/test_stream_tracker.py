@@ -293,6 +293,10 @@ def test_a_waiting_init_is_refused_after_frame_buffer_s_and_replaced_by_a_stop()
     stream.request_stop()
     feed(stream, [60])
     assert len(answers) == 1
+    # a box that no frame could take is refused at once, not after the wait
+    nan = stream.request_init(1_000 * MS + 80 * 33 * MS, (float("nan"), 1.0, 5.0, 5.0),
+                              answer_later=answers.append)
+    assert not nan.ok and "NaN" in nan.message and len(answers) == 1
     # without answer_later (the ~/init service) a frame not received yet is refused at once
     refused = stream.request_init(1_000 * MS + 70 * 33 * MS, BOX)
     assert not refused.ok and refused.message.startswith("no buffered frame with stamp")
