@@ -141,7 +141,11 @@ def test_node_follows_target_across_processes(tmp_path):
 
         out, _ = player.communicate(timeout=240)
         assert player.returncode == 0, out.decode(errors="replace")[-2000:]
-        time.sleep(1.5)                     # let the last frames come through
+        # the player exits once its last frame is out: wait (not a fixed sleep, which a loaded
+        # machine can outrun) until the node's outputs reach the last frames
+        last_stamps = set(json.loads(stamps_file.read_text())["stamps_ns"][FRAMES - 5:])
+        wait_until(lambda: any(stamp_ns(m.header.stamp) in last_stamps
+                               for m in recorder.rec.get("detections")), 30.0)
         assert node.poll() is None, "node died:\n" + (tmp_path / "node.log").read_text()[-3000:]
     finally:
         if player is not None and player.poll() is None:
