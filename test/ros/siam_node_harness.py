@@ -208,7 +208,9 @@ class NodeHarness:
         self.executor.add_node(self.probe)
         self.spinner = BackgroundSpinner(self.executor, name="harness-spin").start()
         raw = (overrides or {}).get("image_transport", "raw") == "raw"
+        # both init topics too: a box published before the node's subscription matched is lost
         ready = wait_until(lambda: (not raw or self.image_pub.get_subscription_count() > 0) and all(
+            p.get_subscription_count() > 0 for p in (self.init_pub, self.inits_pub)) and all(
             s.get_publisher_count() > 0 for s in self._subs) and all(
             c.service_is_ready() for c in (self.reset_client, self.enable_client,
                                            self.init_client, self.param_client)), 20.0)

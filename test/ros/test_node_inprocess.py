@@ -273,7 +273,8 @@ def test_mask_debug_image_and_diagnostics(tmp_path, sequence):
         x, y, w, hh = det_box_xywh(det)           # parameter-free model: no mask head -> box
         assert pixels[int(y + hh / 2), int(x + w / 2)] == 255 and pixels[0, 0] == 0
         assert h.rec.last("status").mask_from_box
-        debug = h.rec.last("debug")
+        debug = wait_until(lambda: h.rec.last("debug"), 5.0)   # its own topic: may lag the rest
+        assert debug is not None
         assert (debug.encoding, debug.height, debug.width) == ("bgr8", 240, 320)
         assert debug.header.frame_id == "camera"
         diag = wait_until(lambda: h.rec.last("diag"), 5.0)
