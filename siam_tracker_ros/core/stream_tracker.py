@@ -306,10 +306,27 @@ class StreamTracker(Generic[T]):
             reply = self.request_init(waiting.stamp_ns, waiting.box_xywh, waiting.requested_id,
                                       waiting.label)
         else:
-            reply = InitReply(False, "", (
-                f"no frame with stamp {waiting.stamp_ns / 1e9:.3f} arrived within frame_buffer_s "
-                f"{self.config.frame_buffer_s:g} (newest {key_ns / 1e9:.3f})"))
+            reply = self._expired_reply(waiting, f"newest {key_ns / 1e9:.3f}")
         waiting.answer(reply)
+
+    def expire_waiting_init(self) -> bool:
+        """Refuse a waiting init once ``frame_buffer_s`` has passed, also when no frame arrives
+        at all (a stopped camera: ``receive`` is never called). Call it periodically (the node
+        does, every 0.25 s); True when a box was refused."""
+        with self._lock:
+            waiting = self._waiting
+            if waiting is None or self._clock() <= waiting.expires_s:
+                return False
+            self._waiting = None
+        newest = self._buffer.newest()
+        waiting.answer(self._expired_reply(waiting, "no frame received since" if newest is None
+                                           else f"newest {newest.stamp_ns / 1e9:.3f}"))
+        return True
+
+    def _expired_reply(self, waiting: _WaitingInit, newest: str) -> InitReply:
+        return InitReply(False, "", (
+            f"no frame with stamp {waiting.stamp_ns / 1e9:.3f} arrived within frame_buffer_s "
+            f"{self.config.frame_buffer_s:g} ({newest})"))
 
     # ------------------------------------------------------------------ requests
     def request_stop(self) -> None:

@@ -42,6 +42,7 @@ from .tracker_loading import (apply_tracker_settings, free_device_memory, gpu_me
 NODE_NAME = "siam_tracker"
 THROTTLE_S = 5.0                 # one warning per kind per 5 s at most
 IMAGE_QOS_CHECK_S = 0.5          # best_available: how often the image publishers are checked
+WAITING_INIT_CHECK_S = 0.25      # how often a waiting topic init is checked for expiry
 OUTPUT_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE,
                         history=HistoryPolicy.KEEP_LAST)
 TrackerLoader = Callable[[NodeSettings], Tuple[Tracker, str, bool]]
@@ -105,6 +106,9 @@ class TrackerNode(Node):
         self.add_on_set_parameters_callback(self._on_set_parameters)
         self._diag_timer = self.create_timer(self.settings.diagnostics_period_s,
                                              self._publish_diagnostics, callback_group=control)
+        # a topic init waiting for its frame gets its refusal even when no frame comes at all
+        self._waiting_timer = self.create_timer(WAITING_INIT_CHECK_S, self.stream.expire_waiting_init,
+                                                callback_group=control)
         self.on_status(None, None)
         self.get_logger().info(
             f"ready: model {self._model_name} on {resolved_device(self.settings.device)}, "
@@ -285,7 +289,8 @@ class TrackerNode(Node):
         counters, status = self.stream.counters(), self.stream.status()
         return HealthSnapshot(
             state=status.state, enabled=status.enabled, target_id=status.target_id,
-            device=resolved_device(self.settings.device), backend=self.settings.backend,
+            device=resolved_device(self.settings.device),
+            backend=self.settings.backend + ("+int8" if self.settings.int8 else ""),
             model_name=self._model_name, gpu_memory_mib=gpu_memory_mib(self.settings.device),
             **vars(counters))
 

@@ -300,3 +300,29 @@ def test_a_waiting_init_is_refused_after_frame_buffer_s_and_replaced_by_a_stop()
     # without answer_later (the ~/init service) a frame not received yet is refused at once
     refused = stream.request_init(1_000 * MS + 70 * 33 * MS, BOX)
     assert not refused.ok and refused.message.startswith("no buffered frame with stamp")
+
+
+def test_a_waiting_init_is_refused_when_no_frame_comes_at_all():
+    """A stopped camera: no frame arrives, so receive() never runs; the periodic check refuses
+    the box once frame_buffer_s has passed (and not before)."""
+    stream, _, _ = make(frame_buffer_s=0.01)      # the test clock ticks 1 ms per call
+    answers = []
+    asked = 1_000 * MS + 5 * 33 * MS
+    assert stream.request_init(asked, BOX, answer_later=answers.append).ok   # buffer empty: waits
+    assert stream.expire_waiting_init() is False and answers == []            # 1 ms later
+    checks = 1
+    while not answers and checks < 50:
+        checks += 1
+        stream.expire_waiting_init()
+    assert 5 <= checks < 50
+    assert len(answers) == 1 and not answers[0].ok
+    assert answers[0].message == (f"no frame with stamp {asked / 1e9:.3f} arrived within "
+                                  f"frame_buffer_s 0.01 (no frame received since)")
+    assert stream.expire_waiting_init() is False and len(answers) == 1        # answered once
+    # with older frames buffered the refusal names the newest one
+    feed(stream, [1])
+    assert stream.request_init(asked, BOX, answer_later=answers.append).ok
+    while len(answers) < 2 and checks < 100:
+        checks += 1
+        stream.expire_waiting_init()
+    assert answers[1].message.endswith(f"(newest {(1_000 * MS + 33 * MS) / 1e9:.3f})")

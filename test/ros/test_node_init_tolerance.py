@@ -12,7 +12,7 @@ from siam_node_harness import require_ros_interfaces
 
 require_ros_interfaces()
 
-from siam_node_harness import NodeHarness, init_request, raw_image, stamp_ns  # noqa: E402
+from siam_node_harness import NodeHarness, detection, init_request, raw_image, stamp_ns  # noqa: E402
 from siam_tracker.msg import TrackerStatus  # noqa: E402
 
 from siam_tracker_ros.data.synthetic import SyntheticSpec, generate_sequence  # noqa: E402
@@ -115,3 +115,23 @@ def test_beyond_the_tolerance_is_refused_and_the_tolerance_applies_at_once(harne
     assert not exact_only.success
     exact = harness.call(harness.init_client, init_request(sequence.boxes_xywh[2], stamps[2]))
     assert exact.success, exact.message
+
+
+def test_a_topic_init_waiting_for_its_frame_is_refused_when_the_camera_stops(tmp_path, sequence):
+    """A box on ~/init_box stamped after every received frame waits for its frame; when no frame
+    comes at all (camera stopped) it is refused after frame_buffer_s, on the status topic."""
+    h = NodeHarness(tmp_path, {"max_image_age_s": 0.0, "frame_buffer_s": 1.0})
+    try:
+        stamps = _publish_acknowledged(h, sequence)
+        ahead = stamps[-1] + 500 * MS                  # a frame that is never published
+        count = len(h.rec.get("status"))
+        start = time.monotonic()
+        h.init_pub.publish(detection(sequence.boxes_xywh[-1], ahead))
+        expected = f"init_box refused: no frame with stamp {ahead / 1e9:.3f} arrived within frame_buffer_s 1"
+        refused = h.wait_status(lambda m: m.last_error.startswith(expected), 30.0, after=count)
+        assert refused is not None, [m.last_error for m in h.rec.get("status")[count:]]
+        assert time.monotonic() - start >= 1.0     # not before frame_buffer_s
+        assert refused.state == TrackerStatus.STATE_IDLE
+        assert f"newest {stamps[-1] / 1e9:.3f}" in refused.last_error
+    finally:
+        h.close()
