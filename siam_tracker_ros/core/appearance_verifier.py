@@ -31,7 +31,7 @@ from typing import List, Optional, Sequence
 import numpy as np
 
 from .config import RuntimeOptions
-from .siamfc import CorrelationModel, SiamFCConfig, SiamFCTracker
+from .siamfc import CorrelationModel, SearchFeatureCache, SiamFCConfig, SiamFCTracker
 from .tracker import DelegatingTracker, Proposal, SearchableTracker, TargetState
 from .types import TrackResult
 
@@ -110,13 +110,15 @@ class AppearanceVerifiedTracker(DelegatingTracker):
                                     confidence_ceil=cfg.confidence_ceil, max_distractors=0)
         self._options = options
         self._model = model
+        # every template crops the same window of a frame: its features are computed once
+        self._search_features = SearchFeatureCache()
         self.verifier = self._new_verifier()        # the first frame's template
         self._recent: List[SiamFCTracker] = []      # up to cfg.memory recent templates
         self._since_update = 0
         self.abstains = False                       # True: target too small to verify
 
     def _new_verifier(self) -> SiamFCTracker:
-        return SiamFCTracker(self._model, self._fc_cfg, self._options)
+        return SiamFCTracker(self._model, self._fc_cfg, self._options, self._search_features)
 
     # --- verification ------------------------------------------------------------------------
     def appearance(self, frame: np.ndarray, boxes_xywh: Sequence[Sequence[float]]) -> List[float]:
@@ -137,6 +139,7 @@ class AppearanceVerifiedTracker(DelegatingTracker):
                 proposal = verifier.propose_many(frame, [center], self._window, 0.0)[0]
                 best = max(best, float(proposal.score))
             scores.append(best)
+        self._search_features.clear()   # holds a crop of this frame only
         return scores
 
     @property
@@ -156,6 +159,9 @@ class AppearanceVerifiedTracker(DelegatingTracker):
         self._since_update = 0
         verifier = self._recent.pop(0) if len(self._recent) >= self.cfg.memory else self._new_verifier()
         verifier.initialize(frame, result.bbox_xywh)
+        # search crops padded like the first template's, so all templates see the same crop
+        # (its features are computed once per candidate)
+        verifier.use_search_pad(self.verifier.search_pad_bgr)
         self._recent.append(verifier)
 
     def _verified(self, score: float, appearance: float) -> float:
@@ -184,6 +190,7 @@ class AppearanceVerifiedTracker(DelegatingTracker):
     def reset(self) -> None:
         self.base.reset()
         self.verifier.reset()
+        self._search_features.clear()
         self._recent, self._since_update = [], 0
         self.abstains = False
 

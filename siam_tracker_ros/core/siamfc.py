@@ -149,6 +149,29 @@ def _hann2d(size: int, device: torch.device) -> torch.Tensor:
     return win[:, None] * win[None, :]
 
 
+class SearchFeatureCache:
+    """The last search batch's features, shared by trackers over the *same* model that crop the
+    same windows of a frame (the appearance verifier's templates): a batch equal, pixel for
+    pixel, to the previous one reuses its features (same input, same output: exact)."""
+
+    def __init__(self) -> None:
+        self._batch: Optional[np.ndarray] = None
+        self._features: Optional[torch.Tensor] = None
+
+    def features(self, model: "CorrelationModel", batch: np.ndarray,
+                 to_tensor) -> torch.Tensor:
+        """``model.features(to_tensor(batch))``, or the stored result for an equal batch."""
+        if self._batch is not None and self._batch.shape == batch.shape and \
+                np.array_equal(self._batch, batch):
+            return self._features
+        features = model.features(to_tensor(batch))
+        self._batch, self._features = batch, features
+        return features
+
+    def clear(self) -> None:
+        self._batch = self._features = None
+
+
 @dataclass
 class _Template:
     feat: torch.Tensor                              # (1, C, h, w)
@@ -167,8 +190,10 @@ class SiamFCTracker:
     """
 
     def __init__(self, model: CorrelationModel, cfg: SiamFCConfig = SiamFCConfig(),
-                 options: RuntimeOptions = RuntimeOptions()) -> None:
+                 options: RuntimeOptions = RuntimeOptions(),
+                 feature_cache: Optional[SearchFeatureCache] = None) -> None:
         self.cfg = cfg
+        self._feature_cache = feature_cache   # shared with trackers over the same model
         self.options = options
         self.device = resolve_device(options)
         inference_dtype(options, self.device)       # validates fp16 (CUDA only)
@@ -245,6 +270,17 @@ class SiamFCTracker:
                            TrackState.TRACKING,
                            extras={"raw_score": self.last_raw_score,
                                    "distractors": list(proposal.distractors)})
+
+    @property
+    def search_pad_bgr(self) -> Tuple[float, float, float]:
+        """Colour of the search crops' area outside the frame (the template frame's mean)."""
+        self._require_target()
+        return self._template.pad_bgr
+
+    def use_search_pad(self, pad_bgr: Sequence[float]) -> None:
+        """Pad later search crops with ``pad_bgr`` instead of the template frame's mean."""
+        self._require_target()
+        self._template.pad_bgr = tuple(float(v) for v in pad_bgr)
 
     def reset(self) -> None:
         """Forget the target (the model stays loaded)."""
@@ -358,13 +394,17 @@ class SiamFCTracker:
     def _respond(self, patches: List[np.ndarray]) -> torch.Tensor:
         """Crops (list of (S, S, 3) uint8) -> raw responses (B, R, R) float32 on the device."""
         with torch.inference_mode():
-            x_feat = self.model.features(self._to_tensor(patches))
+            if self._feature_cache is None:
+                x_feat = self.model.features(self._to_tensor(patches))
+            else:
+                x_feat = self._feature_cache.features(self.model, np.stack(patches), self._to_tensor)
             response = self.model.correlate(self._template.feat, x_feat, self._template.weight)
         return response[:, 0].float()
 
-    def _to_tensor(self, patches: List[np.ndarray]) -> torch.Tensor:
-        batch = torch.from_numpy(np.stack(patches)).to(self.device)
-        return batch.permute(0, 3, 1, 2).float()
+    def _to_tensor(self, patches) -> torch.Tensor:
+        """Crops (a list of (S, S, 3) uint8 or their (B, S, S, 3) stack) -> (B, 3, S, S) float32."""
+        batch = torch.from_numpy(patches if isinstance(patches, np.ndarray) else np.stack(patches))
+        return batch.to(self.device).permute(0, 3, 1, 2).float()
 
     def _hann(self, size: int) -> torch.Tensor:
         window = self._windows.get(size)

@@ -175,3 +175,45 @@ def test_recent_templates_follow_a_rotating_target():
                 for name, t in (("first", first_only), ("memory", with_memory))}
     assert with_memory.templates == 3 and first_only.templates == 1
     assert last["memory"] > 0.6 > last["first"] + 0.2      # 178 degrees later
+
+
+def test_templates_share_one_search_feature_computation_and_match_separate_ones():
+    """Every template scores the same crop of a candidate (one search padding colour, the first
+    template's): its features are computed once per candidate, and each template's match equals
+    the one a stand-alone tracker over that template computes."""
+    from siam_tracker_ros.core.siamfc import SiamFCTracker
+
+    spec = SyntheticSpec(seed=5, num_frames=40, frame_size_wh=(320, 240), target_size_wh=(48, 40),
+                         rotation_deg_per_frame=2.0, name="rotating")
+    sequence = generate_sequence(spec)
+    boxes = [_truth(sequence, i) for i in range(1, 40)]
+    tracker = appearance_verified(OverConfidentTracker(list(boxes)), VerifierConfig(memory=2))
+    tracker.initialize(sequence.frames[0], sequence.boxes_xywh[0])
+    for i in range(1, 39):
+        tracker.track(sequence.frames[i])
+    assert tracker.templates == 3
+    model = tracker._model
+    calls = []
+    original = model.features
+    model.features = lambda x: calls.append(x.shape) or original(x)
+    try:
+        frame = sequence.frames[39]
+        x, y, w, h = boxes[-1]
+        candidates = [(x, y, w, h), (x + 60, y, w, h)]
+        shared = tracker.appearance(frame, candidates)
+    finally:
+        del model.features
+    assert len(calls) == len(candidates)          # not templates x candidates
+    # the same matches without sharing: a separate tracker per template, same search padding
+    pad = tracker.verifier.search_pad_bgr
+    for index, box in enumerate(candidates):
+        separate = 0.0
+        for template in [tracker.verifier, *tracker._recent]:
+            alone = SiamFCTracker(model, template.cfg, template.options)
+            alone._template, alone.state = template._template, None
+            assert template.search_pad_bgr == pad
+            bx, by, bw, bh = box
+            alone.state = TargetState(np.array([bx + bw / 2, by + bh / 2]), np.array([bw, bh]))
+            proposal = alone.propose_many(frame, [alone.state.center_xy], tracker._window, 0.0)[0]
+            separate = max(separate, float(proposal.score))
+        assert shared[index] == separate
