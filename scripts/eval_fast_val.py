@@ -28,7 +28,7 @@ def options_of(text: str, threads: int) -> RuntimeOptions:
     mode, _, backend = text.partition(":")
     backend, _, extra = backend.partition("+")
     return RuntimeOptions(device="cpu", exact=(mode == "exact"), backend=backend or "torch",
-                          num_threads=threads, bf16=extra == "bf16")
+                          num_threads=threads, bf16=extra == "bf16", int8=extra == "int8")
 
 
 def track_sequence(tracker, seq) -> np.ndarray:

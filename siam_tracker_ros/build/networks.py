@@ -30,7 +30,7 @@ def runtime_network(model: Any, options: RuntimeOptions) -> Any:
     if options.backend == "torch" and options.exact:
         return model
     return prepare_network(model, options.backend, options.exact, options.num_threads,
-                           device.type, options.bf16)
+                           device.type, options.bf16, options.int8)
 
 
 def hand_threads_to_runtime(network: Any, options: RuntimeOptions) -> None:

@@ -35,7 +35,7 @@ class TrackerSpec:
     config: a YAML / PySOT experiment path or a bundled config name; None = the bundled default.
     weights / long_term / overrides: as :func:`~siam_tracker_ros.build.factory.build_tracker`
       (``overrides``: sorted (dotted key, value) pairs, hashable).
-    device / num_threads / exact / fp16 / backend / bf16: the
+    device / num_threads / exact / fp16 / backend / bf16 / int8: the
       :class:`~siam_tracker_ros.core.config.RuntimeOptions` (``exact``: see the module doc).
     """
 
@@ -52,20 +52,21 @@ class TrackerSpec:
     fp16: bool = False
     backend: str = "torch"
     bf16: bool = False
+    int8: bool = False
 
     @classmethod
     def with_options(cls, name: str, options: RuntimeOptions, **fields: Any) -> "TrackerSpec":
         """A spec whose runtime fields are those of ``options`` (validated already)."""
         return cls(name=name, device=options.device, num_threads=options.num_threads,
                    exact=options.exact, fp16=options.fp16, backend=options.backend,
-                   bf16=options.bf16, **fields)
+                   bf16=options.bf16, int8=options.int8, **fields)
 
     def runtime_options(self) -> RuntimeOptions:
         """The runtime options of this spec; ConfigError (one line) when they are invalid."""
         try:
             return RuntimeOptions(device=self.device, fp16=self.fp16, exact=self.exact,
                                   num_threads=self.num_threads, backend=self.backend,
-                                  bf16=self.bf16)
+                                  bf16=self.bf16, int8=self.int8)
         except ValueError as exc:
             what = "backend" if "backend" in str(exc) else "device"
             raise ConfigError(f"{what}: {exc}") from None

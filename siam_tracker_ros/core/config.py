@@ -100,6 +100,9 @@ class RuntimeOptions:
     mode, the fastest installed graph runtime in fast mode; see
     ``siam_tracker_ros.models.backends``). ``bf16``: bf16 inference on OpenVINO when the CPU
     has native bf16 (detected at run time); off by default (it moves boxes by more than 0.5 px).
+    ``int8``: the per-frame search network statically quantised to int8 on ONNX Runtime
+    (``exact=False``, backend ``onnxruntime`` or ``auto``); off by default (it moves boxes by
+    pixels; see ``docs/results/bench/``).
     """
 
     device: str = "auto"          # auto | cpu | cuda | cuda:N
@@ -108,6 +111,7 @@ class RuntimeOptions:
     num_threads: Optional[int] = None   # torch CPU threads; None = leave torch's default
     backend: str = "torch"        # auto | torch | onnxruntime | openvino | tensorrt
     bf16: bool = False
+    int8: bool = False
 
     def __post_init__(self) -> None:
         dev = self.device
@@ -115,3 +119,6 @@ class RuntimeOptions:
             raise ValueError(f"device must be auto, cpu, cuda or cuda:N, got {dev!r}")
         if self.backend not in RUNTIME_BACKENDS:
             raise ValueError(f"backend must be one of {', '.join(RUNTIME_BACKENDS)}, got {self.backend!r}")
+        if self.int8 and (self.exact or self.backend not in ("auto", "onnxruntime")):
+            raise ValueError(f"int8 needs exact false and backend onnxruntime or auto, got "
+                             f"exact {self.exact}, backend {self.backend}")

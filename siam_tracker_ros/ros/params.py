@@ -84,6 +84,9 @@ NODE_PARAMS: Tuple[ParamSpec, ...] = (
     ParamSpec("backend", "torch", "Runtime of the network call: torch, onnxruntime, openvino "
               "(CPU), tensorrt (CUDA), auto (the fastest installed CPU graph runtime; the node "
               "runs in fast mode). Pre- and post-processing are the same code.", read_only=True),
+    ParamSpec("int8", False, "Quantise the per-frame search network to int8 (static, seeded "
+              "calibration) on ONNX Runtime; needs backend onnxruntime or auto. Faster on "
+              "compute-bound models (AlexNet, ResNet-50), boxes move by pixels.", read_only=True),
     ParamSpec("num_threads", 1, "Torch CPU threads for inference. 1 keeps the node from "
               "competing with other nodes for every core (the default model needs ~11 ms per "
               "640x480 frame on one core); 0 = torch's default (all cores).", read_only=True,
@@ -173,6 +176,7 @@ class NodeSettings:
     publish_debug_image: bool
     target_label: str
     backend: str = "torch"
+    int8: bool = False
     tracker_settings: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     @classmethod

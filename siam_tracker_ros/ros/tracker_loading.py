@@ -26,9 +26,11 @@ def runtime_options(settings: NodeSettings) -> RuntimeOptions:
     try:
         return RuntimeOptions(device=settings.device, fp16=settings.fp16, exact=False,
                               num_threads=settings.num_threads or None,
-                              backend=getattr(settings, "backend", "torch"))
+                              backend=getattr(settings, "backend", "torch"),
+                              int8=bool(getattr(settings, "int8", False)))
     except ValueError as exc:
-        what = "backend" if "backend" in str(exc) else "device"
+        what = ("int8" if "int8" in str(exc) else "backend" if "backend" in str(exc)
+                else "device")
         raise ConfigError(f"parameter {what}: {exc}") from None
 
 

@@ -74,3 +74,27 @@ def test_backend_names_and_auto():
     with pytest.raises(ValueError, match="backend must be one of"):
         RuntimeOptions(backend="tflite")
     assert isinstance(cpu_has_bf16(), bool)
+
+
+INT8_BOX_BOUND = 40.0  # px; measured 4.2-21.2 px on these frames (int8 is an opt-in speed option)
+
+
+def test_int8_search_graph_tracks_and_is_repeatable(exact_boxes):
+    if not runtime_installed("onnxruntime"):
+        pytest.skip("onnxruntime is not installed")
+    options = RuntimeOptions(device="cpu", num_threads=1, exact=False, backend="onnxruntime", int8=True)
+    boxes = _boxes(options)
+    assert np.isfinite(boxes).all()
+    # quantised, so not the exact mode's boxes, but still on the target of the parity video
+    assert np.abs(boxes - exact_boxes).max() < INT8_BOX_BOUND
+    # seeded calibration: a second build quantises the same way
+    assert np.array_equal(_boxes(RuntimeOptions(device="cpu", num_threads=1, exact=False,
+                                                backend="auto", int8=True)), boxes)
+
+
+@pytest.mark.parametrize("fields", [dict(exact=True, backend="onnxruntime"),
+                                    dict(exact=False, backend="openvino"),
+                                    dict(exact=False, backend="torch")])
+def test_int8_needs_fast_mode_on_onnxruntime(fields):
+    with pytest.raises(ValueError, match="int8 needs exact false and backend onnxruntime"):
+        RuntimeOptions(int8=True, **fields)
