@@ -3,9 +3,10 @@
 
     python scripts/bench_nanotrack_speed.py [--threads 2] [--frames 100] [--size 640x480]
 
-Every tracker is initialised on the same seeded synthetic 640x480 sequence; then each frame is
-tracked by every tracker in turn (interleaved, so load changes on a shared machine hit all
-alike), timing ``track()`` / ``update()`` only (frames are pre-rendered; decoding excluded).
+Every tracker is initialised on the same seeded synthetic 640x480 sequence and timed alone in
+``--rounds`` rotating blocks of consecutive frames (``siam-track bench``'s schedule: one
+runtime's thread pool never competes with another's), timing ``track()`` / ``update()`` only
+(frames are pre-rendered; decoding excluded).
 Trackers: ``nanotrack_v1/v2/v3`` with the torch backend in exact mode (the reference's numerics)
 and fast mode (BN folded, channels-last), ``nanotrack_v2_onnx`` (the upstream ONNX pair on
 OpenCV DNN through our tracker) and ``cv2.TrackerNano`` (the same v2 ONNX pair, OpenCV's own
@@ -18,7 +19,6 @@ import argparse
 import os
 import statistics
 import sys
-import time
 from pathlib import Path
 
 import cv2
@@ -27,7 +27,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from siam_tracker_ros.cli.bench_cmd import synthetic_frames  # noqa: E402
+from siam_tracker_ros.cli.bench_cmd import Variant, synthetic_frames, time_variants  # noqa: E402
 from siam_tracker_ros.core.config import RuntimeOptions  # noqa: E402
 from siam_tracker_ros.build.factory import build_tracker  # noqa: E402
 
@@ -57,6 +57,7 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--size", default="640x480")
     parser.add_argument("--versions", default="1,2,3")
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     cv2.setNumThreads(args.threads)
@@ -73,20 +74,14 @@ def main() -> int:
                                                             options=RuntimeOptions(device="cpu"))
     trackers["cv2.TrackerNano (v2 ONNX)"] = OpenCVNano()
     load_before = os.getloadavg()
-    for tracker in trackers.values():
-        tracker.initialize(frames[0], box)
-    times = {name: [] for name in trackers}
-    for index, frame in enumerate(frames[1:]):
-        for name, tracker in trackers.items():
-            start = time.perf_counter()
-            tracker.track(frame)
-            elapsed = (time.perf_counter() - start) * 1000.0
-            if index >= args.warmup:
-                times[name].append(elapsed)
+    variants = [Variant(name, tracker, args.threads) for name, tracker in trackers.items()]
+    time_variants(variants, frames, box, args.warmup, schedule="blocks", rounds=args.rounds)
+    times = {variant.name: variant.totals for variant in variants}
     load_after = os.getloadavg()
     opencv_ms = statistics.median(times["cv2.TrackerNano (v2 ONNX)"])
     print(f"tracking frames at {width}x{height}, {args.threads} thread(s) (torch and OpenCV), "
-          f"median of {args.frames} frames after {args.warmup} warm-up, interleaved")
+          f"median of {args.frames} frames after {args.warmup} warm-up, each alone in "
+          f"{args.rounds} rotating blocks")
     print(f"{'tracker':32s} {'median ms':>10s} {'p90 ms':>8s} {'FPS':>7s} {'FPS / TrackerNano':>18s}")
     for name, values in times.items():
         median = statistics.median(values)

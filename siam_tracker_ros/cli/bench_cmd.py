@@ -4,8 +4,13 @@ against the exact mode in the same run.
 For each config and frame size every variant (the exact mode, always first and the reference;
 ``--fast``: fast mode; ``--backend B``: the exact-mode tracker with its network on runtime B) is
 built, initialised on the same seeded synthetic sequence (rendered before timing) and run over
-``--warmup`` + ``--frames`` frames, the variants taking turns frame by frame (the order rotates),
-so a machine loaded by other processes slows them alike. The table shows the median of each
+``--warmup`` + ``--frames`` frames. By default (``--schedule blocks``) the variants take turns in
+``--rounds`` blocks of consecutive frames (the order rotates; each block starts with one untimed
+frame): each variant runs alone while it is timed, so one runtime's thread pool does not compete
+with another's (torch's OpenMP threads keep spinning after a call and halved the measured speed
+of the next variant when the variants alternated frame by frame), and the rounds spread a
+change of machine load over all variants. ``--schedule interleaved`` alternates frame by frame
+instead (fairer when the load changes quickly, unfair between runtimes). The table shows the median of each
 stage (``TrackResult.extras['timings_ms']``: preprocess = crop + upload, backbone, head,
 postprocess; a graph runtime reports its whole network call as backbone), the median and p90 of
 the whole ``track()`` call, FPS (1000 / median), the process's peak memory over the variant's
@@ -41,6 +46,8 @@ from .tracker_args import add_config_args, add_runtime_args, exact_mode
 STAGES = ("preprocess", "backbone", "head", "postprocess")
 DEFAULT_SIZES = "640x480,1280x720"
 EXACT = "exact"
+SCHEDULES = ("blocks", "interleaved")
+OPENCV_NANO = "opencv TrackerNano"
 
 
 def register(subparsers) -> None:
@@ -72,6 +79,15 @@ def register(subparsers) -> None:
                              "openvino, tensorrt; repeatable)")
     parser.add_argument("--bf16", action="store_true",
                         help="the fast column asks for bf16 (OpenVINO, CPUs with native bf16)")
+    parser.add_argument("--int8", action="store_true",
+                        help="add a fast-mode column with the search network quantised to int8 "
+                             "(ONNX Runtime)")
+    parser.add_argument("--schedule", choices=SCHEDULES, default="blocks",
+                        help="blocks (default): the variants take turns in --rounds blocks of "
+                             "consecutive frames, each timed alone; interleaved: they alternate "
+                             "frame by frame")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="blocks per variant with --schedule blocks (default 3)")
     parser.add_argument("--json", metavar="PATH", help="also write the rows as JSON")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
@@ -252,24 +268,57 @@ def _initialise(variant: Variant, frame: np.ndarray, box_xywh) -> None:
         tracker.init(frame, tuple(int(round(v)) for v in box_xywh))
 
 
+def _split_blocks(count: int, rounds: int) -> List[range]:
+    """``count`` frame indices split into ``rounds`` consecutive, near-equal blocks."""
+    rounds = max(1, min(rounds, count))
+    edges = [round(i * count / rounds) for i in range(rounds + 1)]
+    return [range(edges[i], edges[i + 1]) for i in range(rounds)]
+
+
 def time_variants(variants: Sequence[Variant], frames: Sequence[np.ndarray], box_xywh, warmup: int,
-                  force_lost: Optional[bool] = None, device=None, progress=None) -> None:
-    """Initialise every variant on frames[0], then track frames[1:], the variants taking turns
-    on each frame (the order rotates by one per frame); per-frame ``track()`` wall times (ms)
-    after ``warmup`` frames and each stage's times go into the variants. ``force_lost``
-    True/False holds long-term trackers in their lost/normal mode before every call."""
+                  force_lost: Optional[bool] = None, device=None, progress=None,
+                  schedule: str = "blocks", rounds: int = 3) -> None:
+    """Initialise every variant on frames[0], then track frames[1:] with every variant; the
+    per-frame ``track()`` wall times (ms) after ``warmup`` frames and each stage's times go into
+    the variants. ``schedule`` "interleaved": the variants take turns on each frame (the order
+    rotates by one per frame). "blocks": the warm-up frames, then ``rounds`` blocks of
+    consecutive frames, each variant running a whole block before the next one starts (the
+    order rotates per block); before each block a variant tracks the frame before the block
+    once more, untimed (the previous variant's thread pool may still be spinning).
+    ``force_lost`` True/False holds long-term trackers in their lost/normal mode before every
+    call."""
     import torch
 
     device = device or torch.device("cpu")
+    if schedule not in SCHEDULES:
+        raise ValueError(f"schedule {schedule!r}: expected one of {SCHEDULES}")
     for variant in variants:
         _initialise(variant, frames[0], box_xywh)
-    for index, frame in enumerate(frames[1:]):
-        shift = index % len(variants)
+
+    def step(variant: Variant, frame_index: int, record: bool) -> None:
+        _track_timed(variant, frames[frame_index], force_lost if hasattr(variant.tracker, "lost")
+                     else None, device, record)
+
+    count = len(frames) - 1
+    if schedule == "interleaved":
+        for index in range(count):
+            shift = index % len(variants)
+            for variant in list(variants[shift:]) + list(variants[:shift]):
+                step(variant, 1 + index, index >= warmup)
+            if progress is not None:
+                progress.update(1)
+        return
+    warmup = min(warmup, count)
+    blocks = [range(0, warmup)] + [range(b.start + warmup, b.stop + warmup)
+                                   for b in _split_blocks(count - warmup, rounds)]
+    for number, block in enumerate(b for b in blocks if len(b)):
+        shift = number % len(variants)
         for variant in list(variants[shift:]) + list(variants[:shift]):
-            _track_timed(variant, frame, force_lost if hasattr(variant.tracker, "lost") else None,
-                         device, index >= warmup)
+            step(variant, block.start, False)  # settle: the frame before the block, again
+            for index in block:
+                step(variant, 1 + index, index >= warmup)
         if progress is not None:
-            progress.update(1)
+            progress.update(len(block))
 
 
 def solo_peak_memory(variant: Variant, frames: Sequence[np.ndarray], box_xywh, memory: "PeakMemory",
@@ -313,6 +362,9 @@ def variant_options(args) -> List[Tuple[str, object]]:
             ("+bf16" if args.bf16 else "")
         out.append((label, RuntimeOptions(exact=False, backend=args.fast_backend, bf16=args.bf16,
                                           **common)))
+    if args.int8:
+        out.append(("fast:int8", RuntimeOptions(exact=False, backend="onnxruntime", int8=True,
+                                                **common)))
     for backend in args.backend:
         if backend != "torch":
             out.append((backend, RuntimeOptions(exact=True, backend=backend, **common)))
@@ -375,7 +427,7 @@ def _measure(config_label: str, variants: List[Variant], runs, args, device, mem
         active = [v for v in variants if not (lost and not hasattr(v.tracker, "lost"))]
         time_variants(active, frames, box, warmup, force_lost=lost if lost else
                       (False if any(hasattr(v.tracker, "lost") for v in active) else None),
-                      device=device, progress=progress)
+                      device=device, progress=progress, schedule=args.schedule, rounds=args.rounds)
         exact = None
         for variant in active:
             row = BenchRow(config=label, size=f"{size[0]}x{size[1]}", variant=variant.name,
@@ -405,7 +457,7 @@ def _bench_ours(path: Path, sizes: Sequence[Tuple[int, int]], args, progress=Non
                                                         overrides=overrides), args)
     nano = opencv_tracker_nano(path)
     if nano is not None:
-        variants.append(Variant("opencv TrackerNano", nano(), 1))
+        variants.append(Variant(OPENCV_NANO, nano(), 1))
     base = variants[0].tracker
     device = getattr(getattr(base, "base", base), "device", torch.device("cpu"))
     runs = [(size, False, args.frames) for size in sizes]
@@ -444,6 +496,25 @@ def bench_config(name_or_path: str, sizes: Sequence[Tuple[int, int]], args, prog
 
 
 # ------------------------------------------------------------------------------ output
+def schedule_text(args: argparse.Namespace) -> str:
+    if args.schedule == "interleaved":
+        return "variants interleaved frame by frame"
+    return (f"variants timed alone in {args.rounds} rotating block(s) of consecutive frames "
+            f"(each after one untimed frame)")
+
+
+def opencv_nano_ratios(rows: Sequence[BenchRow]) -> List[str]:
+    """One line per variant of a run that has an OpenCV ``TrackerNano`` row: its FPS beside
+    TrackerNano's and the ratio."""
+    lines = []
+    for ref in (r for r in rows if r.variant == OPENCV_NANO):
+        for row in rows:
+            if row.config == ref.config and row.size == ref.size and row.variant != OPENCV_NANO:
+                lines.append(f"{row.config} {row.size} {row.variant}: {row.fps:.1f} FPS vs OpenCV "
+                             f"TrackerNano {ref.fps:.1f} FPS, ratio {row.fps / ref.fps:.2f}")
+    return lines
+
+
 def format_table(rows: Sequence[BenchRow]) -> str:
     header = (f"{'config':34s} {'size':>9s} {'variant':18s} {'prep':>6s} {'backb':>7s} {'head':>6s} "
               f"{'post':>5s} {'median':>7s} {'p90':>7s} {'FPS':>6s} {'peakMiB':>7s} "
@@ -486,8 +557,9 @@ def run(args: argparse.Namespace) -> int:
     configs = args.config or list(PYSOT_REFERENCE_CONFIGS)
     if args.weights and len(configs) != 1:
         raise ConfigError("--weights needs exactly one --config")
-    if args.frames < 1 or args.warmup < 0 or args.threads < 1 or args.lost_frames < 0:
-        raise ConfigError("need --frames >= 1, --warmup >= 0, --threads >= 1, --lost-frames >= 0")
+    if args.frames < 1 or args.warmup < 0 or args.threads < 1 or args.lost_frames < 0 or args.rounds < 1:
+        raise ConfigError("need --frames >= 1, --warmup >= 0, --threads >= 1, --lost-frames >= 0, "
+                          "--rounds >= 1")
     from ..core.config import RUNTIME_BACKENDS
     for backend in args.backend + [args.fast_backend]:
         if backend not in RUNTIME_BACKENDS:
@@ -509,10 +581,12 @@ def run(args: argparse.Namespace) -> int:
             progress.close()
     print(f"siam-track bench: {rows[0].device if rows else args.device}, "
           f"{rows[0].threads if rows else args.threads} thread(s), median of {args.frames} frames "
-          f"after {args.warmup} warm-up, variants interleaved frame by frame; times in ms; "
+          f"after {args.warmup} warm-up, {schedule_text(args)}; times in ms; "
           f"x = speed-up over the exact mode of the same run (exact / variant); "
           f"load average before: {load_before}, after: {_load()} ({os.cpu_count()} CPUs)")
     print(format_table(rows))
+    for line in opencv_nano_ratios(rows):
+        print(line)
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps([asdict(r) for r in rows], indent=1))
