@@ -3,6 +3,7 @@
 
     python scripts/bench_longterm_search.py [--config siamrpn_r50_l234_dwxcorr_lt] [--threads 1]
     python scripts/bench_longterm_search.py --config nanotrack_v3 --threads 2 --frames 40
+    python scripts/bench_longterm_search.py --config siamrpn_r50_l234_dwxcorr_lt --fast [--int8]
 
 The target is forced into the lost state (loss threshold 1.0 > any score), so every frame after
 the first ``loss_patience`` ones runs the local-to-global search; tracking frames are timed with
@@ -20,6 +21,7 @@ import numpy as np
 import torch
 
 from siam_tracker_ros.build.factory import build_tracker
+from siam_tracker_ros.core.config import RuntimeOptions
 from siam_tracker_ros.core.types import TrackState
 from siam_tracker_ros.data.synthetic import SyntheticSpec, generate_sequence
 
@@ -45,7 +47,16 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--frames", type=int, default=12)
     parser.add_argument("--size", default="640x480")
+    parser.add_argument("--fast", action="store_true",
+                        help="fast mode (exact false) on --backend (default auto)")
+    parser.add_argument("--backend", default="auto")
+    parser.add_argument("--int8", action="store_true", help="fast mode, int8 search graph")
     args = parser.parse_args()
+    options = RuntimeOptions(device="cpu", num_threads=args.threads)
+    if args.fast or args.int8:
+        options = RuntimeOptions(device="cpu", num_threads=args.threads, exact=False,
+                                 backend="onnxruntime" if args.int8 else args.backend,
+                                 int8=args.int8)
     torch.set_num_threads(args.threads)
     width, height = (int(v) for v in args.size.split("x"))
     seq = generate_sequence(SyntheticSpec(seed=7, num_frames=16, frame_size_wh=(width, height),
@@ -60,7 +71,8 @@ def main() -> int:
     settings = {"tracking": {"long_term.loss_threshold": 0.0, "long_term.reacquire_threshold": 0.0001},
                 "searching": {"long_term.loss_threshold": 0.9999, "long_term.reacquire_threshold": 1.0,
                               "long_term.loss_patience": 1}}
-    trackers = {label: build_tracker(args.config, weights=weights, long_term=True, overrides=overrides)
+    trackers = {label: build_tracker(args.config, weights=weights, long_term=True, overrides=overrides,
+                                     options=options)
                 for label, overrides in settings.items()}
     timed = _time_interleaved(trackers, frames, seq.init_box_xywh, args.frames)
     rows = {}
@@ -68,7 +80,8 @@ def main() -> int:
         wanted = TrackState.SEARCHING if label == "searching" else TrackState.TRACKING
         kept = [t for t, s in zip(times[2:], states[2:]) if s == wanted]
         rows[label] = (statistics.median(kept) if kept else float("nan"), len(kept))
-    print(f"{args.config} at {args.size}, {args.threads} thread(s):")
+    mode = "exact" if options.exact else f"fast ({options.backend}{', int8' if options.int8 else ''})"
+    print(f"{args.config} at {args.size}, {args.threads} thread(s), {mode}:")
     for label, (median, n) in rows.items():
         print(f"  {label:<10} median {median:8.1f} ms over {n} frames")
     ratio = rows["searching"][0] / rows["tracking"][0]
