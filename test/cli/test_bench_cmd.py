@@ -44,3 +44,49 @@ def test_bench_argument_errors(argv, fragment, capsys):
 
 def test_parse_sizes():
     assert parse_sizes("640x480, 1280X720") == [(640, 480), (1280, 720)]
+
+
+class _Recorder:
+    """A tracker that records which frame it was given, in call order (shared log)."""
+
+    def __init__(self, name, log):
+        self.name, self.log = name, log
+
+    def initialize(self, frame, box):
+        self.log.append((self.name, "init", int(frame[0, 0, 0])))
+
+    def track(self, frame):
+        self.log.append((self.name, "track", int(frame[0, 0, 0])))
+
+
+def _frames(count):
+    import numpy as np
+    return [np.full((4, 4, 3), i, np.uint8) for i in range(count)]
+
+
+def test_blocks_schedule_times_each_variant_alone_on_the_same_frames():
+    from siam_tracker_ros.cli.bench_cmd import Variant, time_variants
+
+    log = []
+    variants = [Variant("a", _Recorder("a", log)), Variant("b", _Recorder("b", log))]
+    time_variants(variants, _frames(12), (0, 0, 1, 1), warmup=2, schedule="blocks", rounds=3)
+    # warm-up 1-2, then 9 timed frames in 3 blocks of 3; each block starts with the frame
+    # before it again (untimed); the order rotates per block
+    runs = [(name, [f for n, kind, f in log if n == name and kind == "track"]) for name in "ab"]
+    for _, frames in runs:
+        assert frames == [0, 1, 2, 2, 3, 4, 5, 5, 6, 7, 8, 8, 9, 10, 11]
+    order = [name for name, kind, _ in log if kind == "track"]
+    assert order == ["a"] * 3 + ["b"] * 3 + ["b"] * 4 + ["a"] * 4 + ["a"] * 4 + ["b"] * 4 + \
+        ["b"] * 4 + ["a"] * 4
+    assert [len(v.totals) for v in variants] == [9, 9]      # warm-up and settle frames untimed
+
+
+def test_interleaved_schedule_alternates_frame_by_frame():
+    from siam_tracker_ros.cli.bench_cmd import Variant, time_variants
+
+    log = []
+    variants = [Variant("a", _Recorder("a", log)), Variant("b", _Recorder("b", log))]
+    time_variants(variants, _frames(4), (0, 0, 1, 1), warmup=1, schedule="interleaved")
+    assert [(n, f) for n, kind, f in log if kind == "track"] == [
+        ("a", 1), ("b", 1), ("b", 2), ("a", 2), ("a", 3), ("b", 3)]
+    assert [len(v.totals) for v in variants] == [2, 2]
