@@ -17,6 +17,7 @@ from ..core.config import AnchorConfig, RuntimeOptions, TrackConfig
 from ..core.nanotrack import NanoTrackConfig, NanoTracker
 from ..core.siamrpn import SiamRPNTracker
 from ..core.torch_device import configure_numerics, inference_dtype, resolve_device
+from ..data.calibration import calibration_crops
 from ..models.backends import prepare_network
 from ..models.fast_inference import prepare_fast_inference
 
@@ -29,8 +30,9 @@ def runtime_network(model: Any, options: RuntimeOptions) -> Any:
     configure_numerics(options, device)
     if options.backend == "torch" and options.exact:
         return model
+    calibration = calibration_crops() if options.int8 else None
     return prepare_network(model, options.backend, options.exact, options.num_threads,
-                           device.type, options.bf16, options.int8)
+                           device.type, options.bf16, calibration)
 
 
 def hand_threads_to_runtime(network: Any, options: RuntimeOptions) -> None:

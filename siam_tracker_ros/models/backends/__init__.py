@@ -48,12 +48,15 @@ def resolve_backend(backend: str, exact: bool) -> str:
 
 
 def prepare_network(model: Any, backend: str, exact: bool, num_threads: Any = None,
-                    device_type: str = "cpu", bf16: bool = False, int8: bool = False) -> Any:
+                    device_type: str = "cpu", bf16: bool = False,
+                    int8_calibration: Any = None) -> Any:
     """``model`` ready for the tracker on ``backend`` (see module doc). Models that are not torch
     modules (e.g. the OpenCV-DNN NanoTrack pair) are returned as they are for ``torch``/``auto``.
-    ``int8``: the search graph quantised to int8 on ONNX Runtime (fast mode; :mod:`.int8`)."""
+    ``int8_calibration`` (template crop, search crops): the search graph quantised to int8 on
+    those crops, on ONNX Runtime (fast mode; :mod:`.int8`)."""
     import torch
 
+    int8 = int8_calibration is not None
     name = "onnxruntime" if int8 and backend == "auto" else resolve_backend(backend, exact)
     if int8 and (exact or name != "onnxruntime" or not isinstance(model, torch.nn.Module)):
         raise ConfigError(f"int8 needs fast mode (exact false) on backend onnxruntime (or auto) "
@@ -72,7 +75,8 @@ def prepare_network(model: Any, backend: str, exact: bool, num_threads: Any = No
         raise ConfigError(f"backend {name} runs on the CPU; use device cpu (or backend tensorrt "
                           f"on CUDA), got device {device_type}")
     from .graph import build_graph_network
-    return build_graph_network(model, name, num_threads=num_threads, bf16=bf16, int8=int8)
+    return build_graph_network(model, name, num_threads=num_threads, bf16=bf16,
+                               int8_calibration=int8_calibration)
 
 
 __all__ = ["BACKENDS", "FAST_BACKEND_ORDER", "BackendUnavailable", "prepare_network",

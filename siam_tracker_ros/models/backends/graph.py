@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -88,10 +88,12 @@ def _array(tensor: torch.Tensor) -> np.ndarray:
 def build_graph_network(model: torch.nn.Module, backend: str, num_threads: Optional[int] = None,
                         bf16: bool = False, graphs: Optional[ExportedGraphs] = None,
                         exemplar_size: int = 127, instance_size: int = 255,
-                        int8: bool = False) -> GraphNetwork:
-    """Export ``model`` (unless ``graphs`` are given) and open both graphs on ``backend``;
-    ``int8``: the search graph statically quantised (ONNX Runtime only, :mod:`.int8`)."""
-    if int8 and backend != "onnxruntime":
+                        int8_calibration: Optional[Tuple[np.ndarray, Sequence[np.ndarray]]] = None
+                        ) -> GraphNetwork:
+    """Export ``model`` (unless ``graphs`` are given) and open both graphs on ``backend``.
+    ``int8_calibration`` (template crop, search crops): the search graph statically quantised to
+    int8 on those crops (ONNX Runtime only, :mod:`.int8`)."""
+    if int8_calibration is not None and backend != "onnxruntime":
         raise BackendUnavailable(f"int8 runs on backend onnxruntime, not {backend}")
     if graphs is None:
         graphs = export_graphs(model, exemplar_size, instance_size)
@@ -108,9 +110,9 @@ def build_graph_network(model: torch.nn.Module, backend: str, num_threads: Optio
         raise BackendUnavailable(f"no graph runtime called {backend!r}")
     template_session, _ = open_one(graphs.template_onnx)
     search_session, search_inputs = open_one(graphs.search_onnx)
-    if int8:
+    if int8_calibration is not None:
         from .int8 import int8_search_graph
         search_session, search_inputs = open_one(int8_search_graph(
             graphs.search_onnx, template_session, graphs.template_names, search_inputs,
-            exemplar_size, instance_size))
+            int8_calibration))
     return GraphNetwork(model, graphs, backend, template_session, search_session, search_inputs)

@@ -1,7 +1,7 @@
 """int8 calibration crops: seeded (identical on every call), the tracker's input layout."""
 import numpy as np
 
-from siam_tracker_ros.models.backends.int8 import calibration_crops
+from siam_tracker_ros.data.calibration import calibration_crops
 
 
 def test_calibration_crops_are_seeded_and_shaped():
