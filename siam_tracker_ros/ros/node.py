@@ -29,7 +29,7 @@ from siam_tracker.msg import TrackerStatus
 from siam_tracker.srv import InitTarget
 
 from ..core.errors import InvalidInputError, SiamTrackerError
-from ..core.stream_tracker import FrameOutput, ReceivedFrame, StreamConfig, StreamTracker
+from ..core.stream_tracker import FrameOutput, ReceivedFrame, StreamConfig, StreamTracker, StreamWorker
 from ..core.tracker import Tracker
 from ..core.types import TrackState
 from . import detection_conversion, image_conversion, image_qos, outputs
@@ -75,10 +75,12 @@ class TrackerNode(Node):
         self.settings, tracker = declare_parameters(self, self._build_tracker)
         compressed = self.settings.image_transport == "compressed"
         decode = image_conversion.compressed_to_bgr if compressed else image_conversion.image_to_bgr
+        # the worker runs on its own thread: inside the executor it starved the image callbacks
+        self._worker = StreamWorker(name="siam-tracker-worker")
         self.stream: StreamTracker[Any] = StreamTracker(
             self, decode, stream_config(self.settings),
             precheck=lambda msg: image_conversion.precheck(msg, compressed),
-            wake=lambda: self._wake.trigger(), alive=lambda: rclpy.ok(context=self.context))
+            wake=self._worker.wake, alive=lambda: rclpy.ok(context=self.context))
         self.stream.install(tracker)
         pub = lambda cls, topic: self.create_publisher(cls, topic, OUTPUT_QOS)  # noqa: E731
         self._detection_pub, self._detections_pub = pub(Detection2D, "~/detection"), \
@@ -87,8 +89,7 @@ class TrackerNode(Node):
         self._status_pub, self._debug_pub = pub(TrackerStatus, "~/status"), pub(Image, "~/debug_image")
         self._diag_pub = self.create_publisher(DiagnosticArray, "/diagnostics", OUTPUT_QOS)
         input_group, control = MutuallyExclusiveCallbackGroup(), ReentrantCallbackGroup()
-        self._wake = self.create_guard_condition(
-            self.stream.work, callback_group=MutuallyExclusiveCallbackGroup())
+        self._worker.start(self.stream.work)
         self._image_sub = image_qos.ImageSubscription(
             self, CompressedImage if compressed else Image, self.stream.config.source_name,
             self.settings.image_reliability, self._on_image, input_group)
@@ -280,9 +281,10 @@ class TrackerNode(Node):
 
     # ------------------------------------------------------------------ lifecycle, health
     def close(self, timeout_s: float = 10.0) -> None:
-        """Stop the worker after the frame in progress (call before destroying the node; the
-        executor's shutdown does not wait for running callbacks)."""
+        """Stop the worker after the frame in progress and end its thread (call before
+        destroying the node)."""
         self.stream.close(timeout_s)
+        self._worker.stop(timeout_s)
 
     def health(self) -> HealthSnapshot:
         """The figures /diagnostics reports (also used by tests and the benchmark)."""

@@ -4,6 +4,7 @@ catch-up rounds, drop counting, stop/disable, bad frames, a failing tracker, the
 Deterministic: the worker runs synchronously (``work()`` called by the test); the one threaded
 test synchronises with events, never with sleeps."""
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -326,3 +327,45 @@ def test_a_waiting_init_is_refused_when_no_frame_comes_at_all():
         checks += 1
         stream.expire_waiting_init()
     assert answers[1].message.endswith(f"(newest {(1_000 * MS + 33 * MS) / 1e9:.3f})")
+
+
+def test_stream_worker_runs_work_on_its_thread_after_each_wake_and_stops():
+    from siam_tracker_ros.core.stream_tracker import StreamWorker
+
+    worker = StreamWorker(name="test-worker")
+    assert worker.stop(1.0)                         # never started: nothing to join
+    worker = StreamWorker(name="test-worker")
+    runs, ran = [], threading.Event()
+
+    def work():
+        runs.append(threading.current_thread().name)
+        ran.set()
+
+    worker.start(work)
+    with pytest.raises(RuntimeError):
+        worker.start(work)
+    assert runs == []                               # nothing runs before a wake-up
+    worker.wake()
+    assert ran.wait(10.0) and runs == ["test-worker"]
+    assert worker.stop(10.0)
+    worker.wake()                                   # after stop: ignored
+    assert runs == ["test-worker"]
+
+
+def test_stream_worker_feeds_the_stream_tracker():
+    from siam_tracker_ros.core.stream_tracker import StreamWorker
+
+    tracker = ScriptedTracker()
+    worker = StreamWorker()
+    listener = Listener()
+    done = threading.Event()
+    stream = StreamTracker(listener, decode, StreamConfig(), wake=worker.wake)
+    stream.install(tracker)
+    worker.start(lambda: (stream.work(), done.set()))
+    feed(stream, [1])
+    assert stream.request_init(0, BOX).ok
+    deadline = time.monotonic() + 10.0
+    while ("init", 1) not in tracker.calls and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert ("init", 1) in tracker.calls
+    assert stream.close(10.0) and worker.stop(10.0)
