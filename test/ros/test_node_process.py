@@ -68,3 +68,42 @@ def test_sigterm_shuts_down_cleanly(tmp_path):
     text = (tmp_path / "node.log").read_text()
     assert code == 0, text
     assert "Traceback" not in text, text
+
+
+SHUTDOWN_RACE_DRIVER = """
+import sys
+import rclpy
+from rclpy.executors import MultiThreadedExecutor
+from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy
+from siam_tracker_ros.ros import node_main
+
+def spin(self):
+    if sys.argv[1] == "signal":        # the signal handler shut the context down first
+        rclpy.shutdown()
+    raise _rclpy.RCLError("failed to initialize wait set: the given context is not valid")
+
+MultiThreadedExecutor.spin = spin
+try:
+    code = node_main.main(sys.argv[2:], exit_fast=False)
+except _rclpy.RCLError as exc:
+    print("raised:", exc)
+    code = 3
+print("exit code", code)
+"""
+
+
+@pytest.mark.parametrize("case, expected", [("signal", "exit code 0"),
+                                            ("real_error", "raised: failed to initialize wait set")])
+def test_wait_set_error_during_shutdown_is_a_clean_stop(tmp_path, case, expected):
+    """rclpy's spin raises RCLError (not ExternalShutdownException) when Ctrl-C / SIGTERM shuts
+    the context down between its context check and the wait-set creation: a clean stop (0).
+    The same error while the context is still valid is a real failure and is not hidden."""
+    import subprocess
+    import sys
+
+    _, namespace, env = isolated_ros_env(tmp_path)
+    driver = tmp_path / "driver.py"
+    driver.write_text(SHUTDOWN_RACE_DRIVER)
+    out = subprocess.run([sys.executable, str(driver), case, "--ros-args", "-r", f"__ns:={namespace}"],
+                         env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert expected in out.stdout, out.stdout[-2000:] + out.stderr[-2000:]
