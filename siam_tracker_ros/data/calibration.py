@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.boxes import context_side
 from ..core.crop import crop_patch
 from .synthetic import SyntheticSpec, generate_sequence
 
@@ -27,9 +28,7 @@ def calibration_crops(exemplar_size: int = 127, instance_size: int = 255, count:
 
     def crop(index: int, centre, out_size: int, box) -> np.ndarray:
         frame = np.ascontiguousarray(seq.frames[index])
-        w, h = float(box[2]), float(box[3])
-        context = 0.5 * (w + h)
-        side = np.sqrt((w + context) * (h + context)) * out_size / exemplar_size
+        side = context_side((float(box[2]), float(box[3]))) * out_size / exemplar_size
         patch, _ = crop_patch(frame, centre, max(1, int(round(side))), out_size,
                               frame.mean(axis=(0, 1)))
         return np.ascontiguousarray(patch.transpose(2, 0, 1)[None], dtype=np.float32)
@@ -46,7 +45,6 @@ def calibration_crops(exemplar_size: int = 127, instance_size: int = 255, count:
             centre = centre + rng.uniform(-0.6, 0.6, 2) * instance_size
         searches.append(crop(index, centre, instance_size, box))
     return template, searches
-
 
 
 __all__ = ["CALIBRATION_CROPS", "CALIBRATION_SEED", "calibration_crops"]
