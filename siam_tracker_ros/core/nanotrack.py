@@ -21,9 +21,11 @@ from typing import Dict, Optional
 
 import torch
 
+from .boxes import context_side
 from .config import AnchorConfig, RuntimeOptions, TrackConfig
 from .rpn_postprocess import PointScoreMapDecoder
 from .siamrpn import SiamRPNTracker
+from .tracker import TargetState
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,12 @@ class NanoTrackConfig:
     window_influence / penalty_k / lr: cosine-window weight, scale-aspect penalty factor,
       size-smoothing rate. exemplar_size / instance_size: template and search inputs (px).
     context_amount: template context. point_stride: px per score-map cell.
+    small_target_search_px / small_target_instance_size (ours, off by default): when the
+      normal search window would cover fewer than ``small_target_search_px`` frame pixels (a
+      small target: the window is ~2x its context side), a tracking frame searches with a
+      ``small_target_instance_size`` px input instead, at the same scale, so it sees a wider
+      area of the frame (a small target moves many of its own sizes between frames). The size
+      must be ``instance_size`` plus a multiple of ``2 * point_stride`` (keeps the grid centred).
     """
 
     window_influence: float = 0.490
@@ -43,11 +51,30 @@ class NanoTrackConfig:
     instance_size: int = 255
     context_amount: float = 0.5
     point_stride: int = 16
+    small_target_search_px: float = 0.0
+    small_target_instance_size: int = 0
 
     def __post_init__(self) -> None:
         self.track_config()  # validates the shared fields
         if self.point_stride < 1:
             raise ValueError(f"point_stride must be >= 1, got {self.point_stride}")
+        if not self.small_target_search_px >= 0.0:
+            raise ValueError(f"small_target_search_px must be >= 0, got {self.small_target_search_px}")
+        if self.small_target_instance_size:
+            step = 2 * self.point_stride
+            grow = self.small_target_instance_size - self.instance_size
+            if grow < 0 or grow % step:
+                raise ValueError(f"small_target_instance_size must be instance_size "
+                                 f"({self.instance_size}) plus a multiple of {step}, got "
+                                 f"{self.small_target_instance_size}")
+
+    @property
+    def small_target_context_px(self) -> float:
+        """Context side (px) below which a tracking frame uses the small-target search input
+        (0: never)."""
+        if self.small_target_instance_size <= self.instance_size:
+            return 0.0
+        return self.small_target_search_px * self.exemplar_size / self.instance_size
 
     def track_config(self) -> TrackConfig:
         """The same settings as the SiamRPN tracker's :class:`TrackConfig`."""
@@ -85,6 +112,14 @@ class NanoTracker(SiamRPNTracker):
             dec = PointScoreMapDecoder(size, self.cfg.point_stride)
             self._point_decoders[instance_size] = dec
         return dec
+
+    def tracking_instance_size(self, state: TargetState) -> Optional[int]:
+        """The small-target search input when ``state``'s context side is below
+        :attr:`NanoTrackConfig.small_target_context_px`, else None (the config's)."""
+        limit = self.cfg.small_target_context_px
+        if limit and context_side(state.size_wh, self.cfg.context_amount) < limit:
+            return int(self.cfg.small_target_instance_size)
+        return None
 
 
 def nanotrack_config_for(version: int, overrides: Optional[dict] = None) -> NanoTrackConfig:

@@ -284,7 +284,7 @@ class SiamRPNTracker(OneWindowAtATime):
         """One PySOT ``track()``: search around the state, update it; returns the search
         outcome too (for wrappers such as SiamMask)."""
         state = self.require_state()
-        outcome = self.search(frame, state.center_xy)
+        outcome = self.search(frame, state.center_xy, self.tracking_instance_size(state))
         t0 = time.perf_counter()
         self.state = self.clip_state(self.smoothed_state(outcome), frame.shape[:2])
         outcome.timings_ms["postprocess"] += _ms(t0, time.perf_counter())
@@ -293,6 +293,10 @@ class SiamRPNTracker(OneWindowAtATime):
     def track(self, frame: np.ndarray) -> TrackResult:
         """Locate the target in ``frame`` and update the state."""
         return self.track_step(frame)[1]
+
+    def tracking_instance_size(self, state: TargetState) -> Optional[int]:
+        """Search input of a tracking frame for ``state`` (None: the config's)."""
+        return None
 
     # ----------------------------------------------------------------- re-detection API
     def propose(self, frame: np.ndarray, center_xy: Sequence[float],

@@ -1,6 +1,8 @@
 """NanoTracker beyond parity: the point decoder, the tracker contract (propose/accept equals
 track), the named configs, and long-term re-detection + appearance verification composed over
 it on a short synthetic out-of-view sequence."""
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -41,7 +43,8 @@ def test_named_configs_build_searchable_trackers(name, sequence):
     tracker = build_tracker(name, options=RuntimeOptions(device="cpu"),
                             overrides={"verifier.enabled": False} if name == "nanotrack_v3" else None)
     assert isinstance(tracker, NanoTracker) and isinstance(tracker, SearchableTracker)
-    assert tracker.cfg == nanotrack_config_for(int(name[-1]))      # upstream configv<N> values
+    ours = {"small_target_search_px": 0.0, "small_target_instance_size": 0}   # not upstream keys
+    assert replace(tracker.cfg, **ours) == nanotrack_config_for(int(name[-1]))  # configv<N> values
     tracker.initialize(sequence.frames[0], sequence.boxes_xywh[0])
     result = tracker.track(sequence.frames[1])
     assert result.state == TrackState.TRACKING and 0.0 <= result.score <= 1.0
@@ -71,6 +74,41 @@ def test_fast_mode_stays_close_to_exact(sequence):
     for frame in sequence.frames[1:6]:
         a, b = exact.track(frame), fast.track(frame)
         assert np.max(np.abs(np.subtract(a.bbox_xywh, b.bbox_xywh))) < 0.05
+
+
+def test_small_targets_search_a_wider_input_at_the_same_scale(sequence):
+    shipped = build_tracker("nanotrack_v3", options=RuntimeOptions(device="cpu"),
+                            overrides={"verifier.enabled": False})
+    assert (shipped.cfg.small_target_search_px, shipped.cfg.small_target_instance_size) == (64, 319)
+    upstream = NanoTracker(shipped.model, nanotrack_config_for(3), RuntimeOptions(device="cpu"))
+    assert upstream.cfg.small_target_context_px == 0.0                     # off: parity unchanged
+    frames = sequence.frames
+    x, y, w, h = sequence.boxes_xywh[0]                  # 48x40: context side 88 px > 64 * 127 / 255
+    small = (x + w / 2 - 7, y + h / 2 - 6, 14, 12)      # context side 26 px: a 52-px search window
+    for box, inputs in ((sequence.boxes_xywh[0], (255, 255)), (small, (319, 255))):
+        for tracker, expected in zip((shipped, upstream), inputs):
+            tracker.initialize(frames[0], box)
+            result = tracker.track(frames[1])
+            assert result.extras["instance_size"] == expected
+            crop = result.extras["crop"]                              # same frame px per input px
+            assert crop["out"] == expected
+    shipped.initialize(frames[0], small)
+    upstream.initialize(frames[0], small)
+    wide, normal = shipped.track(frames[1]).extras["crop"], upstream.track(frames[1]).extras["crop"]
+    assert wide["side"] / wide["out"] == pytest.approx(normal["side"] / normal["out"], rel=0.02)
+
+
+@pytest.mark.parametrize("size", [223, 271, 300])
+def test_small_target_instance_size_keeps_the_grid_centred(size, tmp_path):
+    from siam_tracker_ros.core.nanotrack import NanoTrackConfig
+    with pytest.raises(ValueError, match="instance_size .255. plus a multiple of 32"):
+        NanoTrackConfig(small_target_search_px=64, small_target_instance_size=size)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("model: {type: nanotrack, version: 2, weights: x.pth}\n"
+                   f"tracker: {{small_target_search_px: 64, small_target_instance_size: {size}}}\n")
+    with pytest.raises(ConfigError) as err:
+        build_tracker(bad)
+    assert "small_target_instance_size" in str(err.value) and "\n" not in str(err.value)
 
 
 def test_nanotrack_config_errors_are_one_line(tmp_path):
