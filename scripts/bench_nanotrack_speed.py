@@ -58,11 +58,15 @@ def main() -> int:
     parser.add_argument("--size", default="640x480")
     parser.add_argument("--versions", default="1,2,3")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--target", default=None, metavar="WxH",
+                        help="target size in px (default 96x80 at 640x480); e.g. 14x12 times "
+                             "the small-target search of nanotrack_v3 (context side < 32 px)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     cv2.setNumThreads(args.threads)
     width, height = (int(v) for v in args.size.split("x"))
-    frames, box = synthetic_frames((width, height), args.frames + args.warmup + 1)
+    target = tuple(int(v) for v in args.target.split("x")) if args.target else None
+    frames, box = synthetic_frames((width, height), args.frames + args.warmup + 1, target_wh=target)
     trackers = {}
     for v in (int(x) for x in args.versions.split(",")):
         trackers[f"nanotrack_v{v} torch exact"] = build_tracker(
@@ -79,7 +83,8 @@ def main() -> int:
     times = {variant.name: variant.totals for variant in variants}
     load_after = os.getloadavg()
     opencv_ms = statistics.median(times["cv2.TrackerNano (v2 ONNX)"])
-    print(f"tracking frames at {width}x{height}, {args.threads} thread(s) (torch and OpenCV), "
+    print(f"tracking frames at {width}x{height}, target {box[2]:.0f}x{box[3]:.0f} px, "
+          f"{args.threads} thread(s) (torch and OpenCV), "
           f"median of {args.frames} frames after {args.warmup} warm-up, each alone in "
           f"{args.rounds} rotating blocks")
     print(f"{'tracker':32s} {'median ms':>10s} {'p90 ms':>8s} {'FPS':>7s} {'FPS / TrackerNano':>18s}")

@@ -171,13 +171,15 @@ def resolve_config(name_or_path: str) -> Tuple[Path, bool]:
     return path, False
 
 
-def synthetic_frames(size_wh: Tuple[int, int], count: int, seed: int = 0):
+def synthetic_frames(size_wh: Tuple[int, int], count: int, seed: int = 0,
+                     target_wh: Optional[Tuple[int, int]] = None):
     """``count`` rendered frames (H, W, 3) uint8 of a seeded synthetic sequence and the
-    frame-0 ground-truth box (x, y, w, h)."""
+    frame-0 ground-truth box (x, y, w, h); the target is ``target_wh`` px (default 96x80 at
+    640x480, scaled with the frame)."""
     from ..data.synthetic import SyntheticSpec, generate_sequence
 
     width, height = size_wh
-    target = (max(8, width * 96 // 640), max(8, height * 80 // 480))
+    target = target_wh or (max(8, width * 96 // 640), max(8, height * 80 // 480))
     seq = generate_sequence(SyntheticSpec(seed=seed, num_frames=max(count, 2), frame_size_wh=size_wh,
                                           target_size_wh=target, speed_px=3.0, name="bench"))
     frames = [np.ascontiguousarray(seq.frames[i]) for i in range(count)]

@@ -90,3 +90,11 @@ def test_interleaved_schedule_alternates_frame_by_frame():
     assert [(n, f) for n, kind, f in log if kind == "track"] == [
         ("a", 1), ("b", 1), ("b", 2), ("a", 2), ("a", 3), ("b", 3)]
     assert [len(v.totals) for v in variants] == [2, 2]
+
+
+def test_synthetic_frames_take_a_target_size():
+    from siam_tracker_ros.cli.bench_cmd import synthetic_frames
+    frames, box = synthetic_frames((320, 240), 3)
+    assert len(frames) == 3 and frames[0].shape == (240, 320, 3) and box[2:] == (48.0, 40.0)
+    frames, box = synthetic_frames((320, 240), 3, target_wh=(14, 12))
+    assert box[2:] == (14.0, 12.0)
