@@ -304,7 +304,10 @@ class SiamRPNTracker(OneWindowAtATime):
                 window_influence: Optional[float] = None) -> SiamProposal:
         """Best candidate of the window around ``center_xy`` at the current scale, as the state
         ``track`` would move to (smoothed, clipped); distractors are the next local maxima of
-        the selection score with their unsmoothed boxes and raw scores. No state change."""
+        the selection score with their unsmoothed boxes and raw scores. No state change.
+        ``instance_size`` defaults to a tracking frame's (:meth:`tracking_instance_size`)."""
+        if instance_size is None:
+            instance_size = self.tracking_instance_size(self.require_state())
         outcome = self.search(frame, center_xy, instance_size, window_influence)
         candidate = self.clip_state(self.smoothed_state(outcome), frame.shape[:2])
         others = outcome.decoder.local_maxima(outcome.selection, self.distractor_count)

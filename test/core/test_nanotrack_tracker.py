@@ -92,6 +92,15 @@ def test_small_targets_search_a_wider_input_at_the_same_scale(sequence):
             assert result.extras["instance_size"] == expected
             crop = result.extras["crop"]                              # same frame px per input px
             assert crop["out"] == expected
+    twin = build_tracker("nanotrack_v3", options=RuntimeOptions(device="cpu"),
+                         overrides={"verifier.enabled": False})
+    for t in (shipped, twin):
+        t.initialize(frames[0], small)
+    for frame in frames[1:4]:                        # accept(propose at the state) == track
+        tracked = shipped.track(frame)
+        proposal = twin.propose(frame, twin.state.center_xy)
+        twin.accept(proposal)
+        assert proposal.instance_size == 319 and proposal.box_xywh == tracked.bbox_xywh
     shipped.initialize(frames[0], small)
     upstream.initialize(frames[0], small)
     wide, normal = shipped.track(frames[1]).extras["crop"], upstream.track(frames[1]).extras["crop"]
