@@ -36,6 +36,20 @@ class CropWindow:
         return self.out_size / self.side
 
 
+def channel_mean(frame: np.ndarray) -> np.ndarray:
+    """Per-channel mean (float64, shape (C,)) of an (H, W, C) frame: the crops' padding colour.
+
+    Bit-identical to ``np.mean(frame, axis=(0, 1))`` (PySOT's channel average): for uint8 frames
+    with at most 4 channels the per-channel sums are exact integers in float64 either way, and
+    OpenCV's ``sumElems`` takes ~0.02 ms where numpy's strided reduction takes ~5 ms at 640x480
+    (~45 ms at 1080p). Other frames go through numpy.
+    """
+    if frame.dtype == np.uint8 and frame.ndim == 3 and 1 <= frame.shape[2] <= 4:
+        sums = cv2.sumElems(np.ascontiguousarray(frame))[:frame.shape[2]]
+        return np.asarray(sums, dtype=np.float64) / float(frame.shape[0] * frame.shape[1])
+    return np.mean(frame, axis=(0, 1), dtype=np.float64)
+
+
 def crop_window(center_xy: Sequence[float], side: int, out_size: int,
                 frame_hw: Sequence[int]) -> CropWindow:
     """Geometry of the ``side`` x ``side`` window around ``center_xy`` in a frame (H, W)."""

@@ -29,7 +29,7 @@ from typing import List, Optional, Sequence, Tuple
 import numpy as np
 
 from .boxes import box_iou  # noqa: F401 (used below and by callers of this module)
-from .crop import crop_patch
+from .crop import channel_mean, crop_patch
 
 BoxXYWH = Tuple[float, float, float, float]
 
@@ -98,7 +98,7 @@ class DistractorMemory:
         self._items = []
         self._target = None
         if frame is not None:
-            self._pad_bgr = tuple(float(v) for v in frame.reshape(-1, 3).mean(axis=0))
+            self._pad_bgr = tuple(float(v) for v in channel_mean(frame))
             if target_box is not None:
                 self._target = self.describe(frame, target_box)
 

@@ -38,7 +38,7 @@ import torch
 import torch.nn.functional as F
 
 from .boxes import context_side
-from .crop import CropWindow, crop_patch
+from .crop import CropWindow, channel_mean, crop_patch
 from .config import RuntimeOptions
 from .errors import NotInitializedError
 from .torch_device import configure_numerics, inference_dtype, resolve_device
@@ -248,7 +248,7 @@ class SiamFCTracker:
         self._frame_hw = frame.shape[:2]
         center = np.array([x + w / 2.0, y + h / 2.0], np.float64)
         size = np.array([w, h], np.float64)
-        pad_bgr = tuple(float(v) for v in frame.reshape(-1, 3).mean(axis=0))
+        pad_bgr = tuple(float(v) for v in channel_mean(frame))
         side_z = max(1, int(round(self.context_side(size))))
         patch, win = crop_patch(frame, center, side_z, self.cfg.exemplar_size, pad_bgr)
         with torch.inference_mode():

@@ -26,7 +26,7 @@ import torch
 
 from .boxes import context_side
 from .config import AnchorConfig, RuntimeOptions, TrackConfig
-from .crop import CropWindow, crop_patch, crop_patch_tensor
+from .crop import CropWindow, channel_mean, crop_patch, crop_patch_tensor
 from .errors import InvalidInputError, NotInitializedError
 from .rpn_postprocess import ScoreMapDecoder, Selection, foreground_score, loc_deltas
 from .torch_device import configure_numerics, inference_dtype, resolve_device, synchronize
@@ -159,7 +159,7 @@ class SiamRPNTracker(OneWindowAtATime):
         center = np.array([x + (w - 1) / 2, y + (h - 1) / 2], dtype=np.float64)
         size = np.array([w, h], dtype=np.float64)
         side = round(context_side(size, self.track_cfg.context_amount))
-        pad_bgr = np.mean(frame, axis=(0, 1))
+        pad_bgr = channel_mean(frame)
         patch, win = crop_patch(frame, center, side, self.track_cfg.exemplar_size, pad_bgr)
         z = self._to_tensor(patch)
         t1 = time.perf_counter()

@@ -19,6 +19,8 @@ from typing import Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
+from ..core.crop import channel_mean
+
 # Principal components of natural-image RGB colour (Krizhevsky et al. 2012, published values),
 # reordered to BGR: eigenvalues and eigenvectors (columns) for PCA lighting noise.
 _PCA_EIGVAL = np.array([0.2175, 0.0188, 0.0045], dtype=np.float64)
@@ -67,7 +69,7 @@ SEARCH_JITTER = CropJitter(shift_px=64.0, scale=0.18, rotate_deg=0.0, color=1.0,
 
 def mean_color(image: np.ndarray) -> Tuple[float, float, float]:
     """Per-channel mean (B, G, R) of an image, the padding colour of its crops."""
-    mean = image.reshape(-1, image.shape[-1]).mean(axis=0)
+    mean = channel_mean(image)
     return (float(mean[0]), float(mean[1]), float(mean[2]))
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.boxes import context_side
-from ..core.crop import crop_patch
+from ..core.crop import channel_mean, crop_patch
 from .synthetic import SyntheticSpec, generate_sequence
 
 # calibration: crops of one seeded synthetic sequence, around the target and off it
@@ -30,7 +30,7 @@ def calibration_crops(exemplar_size: int = 127, instance_size: int = 255, count:
         frame = np.ascontiguousarray(seq.frames[index])
         side = context_side((float(box[2]), float(box[3]))) * out_size / exemplar_size
         patch, _ = crop_patch(frame, centre, max(1, int(round(side))), out_size,
-                              frame.mean(axis=(0, 1)))
+                              channel_mean(frame))
         return np.ascontiguousarray(patch.transpose(2, 0, 1)[None], dtype=np.float32)
 
     box0 = seq.boxes_xywh[0]

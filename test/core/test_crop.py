@@ -62,3 +62,23 @@ def test_device_crop_is_close_to_the_exact_crop():
     same, _ = crop_patch_tensor(torch.from_numpy(video[1].copy()), (150.0, 100.0), 255, 255, pad)
     exact, _ = crop_patch(video[1], (150.0, 100.0), 255, 255, pad)
     assert np.array_equal(same[0].numpy(), exact.transpose(2, 0, 1).astype(np.float32))
+
+
+@pytest.mark.parametrize("shape", [(480, 640, 3), (577, 769, 3), (31, 17, 1), (9, 11, 4), (1080, 1920, 3)])
+def test_channel_mean_is_bit_identical_to_numpy(shape):
+    from siam_tracker_ros.core.crop import channel_mean
+    rng = np.random.default_rng(sum(shape))
+    for frame in (rng.integers(0, 256, shape, dtype=np.uint8),
+                  np.full(shape, 255, np.uint8),                      # largest sums
+                  rng.integers(0, 256, (shape[0] + 6, shape[1] + 8, shape[2]),
+                               dtype=np.uint8)[3:-3, 4:-4]):          # a non-contiguous view
+        expected = np.mean(frame, axis=(0, 1))
+        got = channel_mean(frame)
+        assert got.dtype == np.float64 and got.shape == (shape[2],)
+        assert got.tobytes() == expected.tobytes()
+
+
+def test_channel_mean_of_other_frames_goes_through_numpy():
+    from siam_tracker_ros.core.crop import channel_mean
+    frame = np.random.default_rng(0).random((5, 6, 3)).astype(np.float32)
+    assert np.array_equal(channel_mean(frame), np.mean(frame, axis=(0, 1), dtype=np.float64))
