@@ -256,7 +256,10 @@ def _build_ours_nanotrack(sections: Mapping[str, Dict[str, Any]], path: Path,
                                   f"model.onnx_head, not weights ({weights})")
         backbone = _relative_file(model_section.get("onnx_backbone"), path, "model.onnx_backbone", where)
         head = _relative_file(model_section.get("onnx_head"), path, "model.onnx_head", where)
-        from ..models.nanotrack_onnx import OnnxNanoTrackModel
+        from ..models.nanotrack_onnx import ONNX_INSTANCE_SIZE, OnnxNanoTrackModel
+        if track_cfg.small_target_context_px:
+            raise ConfigError(f"{where}: the NanoTrack ONNX head takes {ONNX_INSTANCE_SIZE} px search "
+                              f"inputs only: set tracker.small_target_instance_size to 0")
         model = OnnxNanoTrackModel(backbone, head, int(version))
     else:
         raise ConfigError(f"{where}: model.backend must be torch or onnx, got {backend!r}")

@@ -120,6 +120,14 @@ def test_small_target_instance_size_keeps_the_grid_centred(size, tmp_path):
     assert "small_target_instance_size" in str(err.value) and "\n" not in str(err.value)
 
 
+def test_the_onnx_head_refuses_the_small_target_input():
+    with pytest.raises(ConfigError, match="ONNX head takes 255 px search inputs only") as err:
+        build_tracker("nanotrack_v2_onnx", overrides={"tracker.small_target_search_px": 64,
+                                                      "tracker.small_target_instance_size": 319})
+    assert "\n" not in str(err.value)
+    assert build_tracker("nanotrack_v2_onnx").cfg.small_target_context_px == 0.0
+
+
 def test_nanotrack_config_errors_are_one_line(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("model: {type: nanotrack, version: 4, weights: x.pth}\n")
