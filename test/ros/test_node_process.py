@@ -92,6 +92,51 @@ print("exit code", code)
 """
 
 
+SHUTDOWN_TWICE_DRIVER = """
+import sys
+import rclpy
+from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy
+from siam_tracker_ros.ros import node_main
+
+real_try_shutdown = rclpy.try_shutdown
+
+def try_shutdown(*args, **kwargs):
+    if sys.argv[1] == "signal":        # the signal handler's thread shut the context down first
+        real_try_shutdown(*args, **kwargs)
+    raise _rclpy.RCLError("failed to shutdown: rcl_shutdown already called on the given context")
+
+class Interrupted:
+    def __init__(self):
+        raise KeyboardInterrupt        # SIGTERM while the node is being built
+
+rclpy.try_shutdown = try_shutdown
+node_main.TrackerNode = Interrupted
+try:
+    code = node_main.main(sys.argv[2:], exit_fast=False)
+except _rclpy.RCLError as exc:
+    print("raised:", exc)
+    code = 3
+print("exit code", code)
+"""
+
+
+@pytest.mark.parametrize("case, expected", [("signal", "exit code 0"),
+                                            ("real_error", "raised: failed to shutdown")])
+def test_context_shut_down_by_the_signal_handler_first_is_a_clean_stop(tmp_path, case, expected):
+    """SIGTERM during start-up: rclpy's signal handler may shut the context down between
+    ``try_shutdown``'s check and its call, which then raises "rcl_shutdown already called"; the
+    node still exits 0. The error with a context still valid is not hidden."""
+    import subprocess
+    import sys
+
+    _, namespace, env = isolated_ros_env(tmp_path)
+    driver = tmp_path / "driver.py"
+    driver.write_text(SHUTDOWN_TWICE_DRIVER)
+    out = subprocess.run([sys.executable, str(driver), case, "--ros-args", "-r", f"__ns:={namespace}"],
+                         env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert expected in out.stdout, out.stdout[-2000:] + out.stderr[-2000:]
+
+
 @pytest.mark.parametrize("case, expected", [("signal", "exit code 0"),
                                             ("real_error", "raised: failed to initialize wait set")])
 def test_wait_set_error_during_shutdown_is_a_clean_stop(tmp_path, case, expected):
