@@ -12,7 +12,7 @@ from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy
 
 from .node import NODE_NAME, TrackerNode, _one_line
-from .spinning import STOP_BUDGET_S, exit_now, hard_exit_after, shutdown_executor
+from .spinning import STOP_BUDGET_S, exit_now, hard_exit_after, shutdown_context, shutdown_executor
 
 
 def main(args: Optional[Sequence[str]] = None, exit_fast: bool = True) -> int:
@@ -72,21 +72,6 @@ def _run(args: Optional[Sequence[str]]) -> int:
             node.destroy_node()
             shutdown_context()
     return 0
-
-
-def shutdown_context() -> None:
-    """``rclpy.try_shutdown()``, tolerating a context that Ctrl-C / SIGTERM shut down meanwhile.
-
-    rclpy's signal handler shuts the context down from its own thread; when that lands between
-    ``try_shutdown``'s ``ok()`` check and its ``rcl_shutdown`` call, rclpy raises "rcl_shutdown
-    already called on the given context" (seen once in a fresh-clone run of test_stop_loop, a
-    SIGTERM during start-up). The context is down either way, so that is a clean stop; the same
-    error while the context is still valid propagates."""
-    try:
-        rclpy.try_shutdown()
-    except _rclpy.RCLError:
-        if rclpy.ok():
-            raise
 
 
 if __name__ == "__main__":

@@ -108,6 +108,25 @@ def hard_exit_after(seconds: float, file=None) -> Iterator[None]:
         faulthandler.cancel_dump_traceback_later()
 
 
+def shutdown_context(context=None) -> None:
+    """``rclpy.try_shutdown(context=context)`` (None: the default context), tolerating a context
+    that Ctrl-C / SIGTERM shut down meanwhile.
+
+    rclpy's signal handler shuts contexts down from its own thread; when that lands between
+    ``try_shutdown``'s ``ok()`` check and its ``rcl_shutdown`` call, rclpy raises "rcl_shutdown
+    already called on the given context" (seen once in a fresh-clone run of test_stop_loop: a
+    SIGTERM while the node was starting). The context is down either way, so that is a clean
+    stop; the same error while the context is still valid propagates."""
+    import rclpy
+    from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy
+
+    try:
+        rclpy.try_shutdown(context=context)
+    except _rclpy.RCLError:
+        if rclpy.ok(context=context):
+            raise
+
+
 def destroy_and_shutdown(nodes, context, hard_stop_s: Optional[float] = None) -> None:
     """Destroy ``nodes`` (in this thread: the one that created them; nothing may spin them any
     more), then shut ``context`` down. ``hard_stop_s``: in a process entry point, end the process
@@ -120,7 +139,7 @@ def destroy_and_shutdown(nodes, context, hard_stop_s: Optional[float] = None) ->
             if node is not None:
                 node.destroy_node()
         if context is not None:
-            rclpy.try_shutdown(context=context)
+            shutdown_context(context)
 
 
 def exit_now(code: int) -> None:

@@ -16,6 +16,7 @@ from typing import IO, Callable, List, Mapping, Optional, Sequence
 import rclpy
 
 from . import node_process
+from .spinning import shutdown_context
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ class GraphProbe:
 
     def close(self) -> None:
         self.node.destroy_node()          # nothing spins it: destroyed in the creating thread
-        rclpy.try_shutdown(context=self.context)
+        shutdown_context(self.context)
 
 
 def timed_stop(proc: subprocess.Popen, sig: int, kill_after_s: float = 30.0) -> float:

@@ -13,6 +13,7 @@ import rclpy
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 
 from ...core.errors import InvalidInputError
+from ..spinning import shutdown_context
 
 # Reliable, so the node's reliable init_box subscription matches; best-effort subscribers (the
 # node's image input) match it too.
@@ -55,7 +56,7 @@ def ros_context(args: Optional[list] = None) -> Iterator[rclpy.context.Context]:
     try:
         yield context
     finally:
-        rclpy.try_shutdown(context=context)
+        shutdown_context(context)
 
 
 @contextlib.contextmanager
