@@ -70,19 +70,17 @@ def test_sigterm_shuts_down_cleanly(tmp_path):
     assert "Traceback" not in text, text
 
 
-SHUTDOWN_RACE_DRIVER = """
+# A driver runs node_main.main in a subprocess with one rclpy call replaced (argv[1]: "signal" =
+# the signal handler shut the context down first, "real_error" = it did not), and prints the
+# exit code or the RCLError that escaped.
+DRIVER_HEAD = """
 import sys
 import rclpy
 from rclpy.executors import MultiThreadedExecutor
 from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy
 from siam_tracker_ros.ros import node_main
-
-def spin(self):
-    if sys.argv[1] == "signal":        # the signal handler shut the context down first
-        rclpy.shutdown()
-    raise _rclpy.RCLError("failed to initialize wait set: the given context is not valid")
-
-MultiThreadedExecutor.spin = spin
+"""
+DRIVER_TAIL = """
 try:
     code = node_main.main(sys.argv[2:], exit_fast=False)
 except _rclpy.RCLError as exc:
@@ -90,18 +88,19 @@ except _rclpy.RCLError as exc:
     code = 3
 print("exit code", code)
 """
+SPIN_RACE = """
+def spin(self):
+    if sys.argv[1] == "signal":
+        rclpy.shutdown()
+    raise _rclpy.RCLError("failed to initialize wait set: the given context is not valid")
 
-
-SHUTDOWN_TWICE_DRIVER = """
-import sys
-import rclpy
-from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy
-from siam_tracker_ros.ros import node_main
-
+MultiThreadedExecutor.spin = spin
+"""
+SHUTDOWN_TWICE = """
 real_try_shutdown = rclpy.try_shutdown
 
 def try_shutdown(*args, **kwargs):
-    if sys.argv[1] == "signal":        # the signal handler's thread shut the context down first
+    if sys.argv[1] == "signal":
         real_try_shutdown(*args, **kwargs)
     raise _rclpy.RCLError("failed to shutdown: rcl_shutdown already called on the given context")
 
@@ -111,13 +110,19 @@ class Interrupted:
 
 rclpy.try_shutdown = try_shutdown
 node_main.TrackerNode = Interrupted
-try:
-    code = node_main.main(sys.argv[2:], exit_fast=False)
-except _rclpy.RCLError as exc:
-    print("raised:", exc)
-    code = 3
-print("exit code", code)
 """
+
+
+def _run_driver(tmp_path, patch: str, case: str) -> str:
+    import subprocess
+    import sys
+
+    _, namespace, env = isolated_ros_env(tmp_path)
+    driver = tmp_path / "driver.py"
+    driver.write_text(DRIVER_HEAD + patch + DRIVER_TAIL)
+    out = subprocess.run([sys.executable, str(driver), case, "--ros-args", "-r", f"__ns:={namespace}"],
+                         env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    return out.stdout + "\n--- stderr ---\n" + out.stderr[-2000:]
 
 
 @pytest.mark.parametrize("case, expected", [("signal", "exit code 0"),
@@ -126,15 +131,8 @@ def test_context_shut_down_by_the_signal_handler_first_is_a_clean_stop(tmp_path,
     """SIGTERM during start-up: rclpy's signal handler may shut the context down between
     ``try_shutdown``'s check and its call, which then raises "rcl_shutdown already called"; the
     node still exits 0. The error with a context still valid is not hidden."""
-    import subprocess
-    import sys
-
-    _, namespace, env = isolated_ros_env(tmp_path)
-    driver = tmp_path / "driver.py"
-    driver.write_text(SHUTDOWN_TWICE_DRIVER)
-    out = subprocess.run([sys.executable, str(driver), case, "--ros-args", "-r", f"__ns:={namespace}"],
-                         env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
-    assert expected in out.stdout, out.stdout[-2000:] + out.stderr[-2000:]
+    out = _run_driver(tmp_path, SHUTDOWN_TWICE, case)
+    assert expected in out.split("--- stderr ---")[0], out[-4000:]
 
 
 @pytest.mark.parametrize("case, expected", [("signal", "exit code 0"),
@@ -143,12 +141,5 @@ def test_wait_set_error_during_shutdown_is_a_clean_stop(tmp_path, case, expected
     """rclpy's spin raises RCLError (not ExternalShutdownException) when Ctrl-C / SIGTERM shuts
     the context down between its context check and the wait-set creation: a clean stop (0).
     The same error while the context is still valid is a real failure and is not hidden."""
-    import subprocess
-    import sys
-
-    _, namespace, env = isolated_ros_env(tmp_path)
-    driver = tmp_path / "driver.py"
-    driver.write_text(SHUTDOWN_RACE_DRIVER)
-    out = subprocess.run([sys.executable, str(driver), case, "--ros-args", "-r", f"__ns:={namespace}"],
-                         env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
-    assert expected in out.stdout, out.stdout[-2000:] + out.stderr[-2000:]
+    out = _run_driver(tmp_path, SPIN_RACE, case)
+    assert expected in out.split("--- stderr ---")[0], out[-4000:]
