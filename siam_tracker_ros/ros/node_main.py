@@ -9,10 +9,10 @@ from typing import Optional, Sequence
 
 import rclpy
 from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
-from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy
 
 from .node import NODE_NAME, TrackerNode, _one_line
-from .spinning import STOP_BUDGET_S, exit_now, hard_exit_after, shutdown_context, shutdown_executor
+from .spinning import (STOP_BUDGET_S, exit_now, hard_exit_after, shutdown_context, shutdown_executor,
+                       tolerating_stopped_context)
 
 
 def main(args: Optional[Sequence[str]] = None, exit_fast: bool = True) -> int:
@@ -54,17 +54,12 @@ def _run(args: Optional[Sequence[str]]) -> int:
     executor = MultiThreadedExecutor(num_threads=4)
     executor.add_node(node)
     try:
-        executor.spin()
+        # a stop landing between spin's context check and its wait-set creation raises
+        # RCLError instead of ExternalShutdownException: a stop too
+        with tolerating_stopped_context(node.context):
+            executor.spin()
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
-    except _rclpy.RCLError:
-        # Ctrl-C / SIGTERM shuts the context down from the signal handler; when that lands
-        # between the executor's context check and its wait-set creation, spin raises
-        # "failed to initialize wait set: the given context is not valid" instead of
-        # ExternalShutdownException (seen once in a fresh-clone run of test_node_launch). That is
-        # a stop too.
-        if rclpy.ok(context=node.context):
-            raise
     finally:
         with hard_exit_after(STOP_BUDGET_S):
             node.close(timeout_s=STOP_BUDGET_S / 2)
