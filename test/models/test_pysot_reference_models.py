@@ -39,6 +39,14 @@ def loaded():
     return get
 
 
+def _element_atol(name: str) -> float:
+    """Element-wise tolerance on feature maps and head outputs. ResNet-50 models carry float32
+    through 50 layers, and the last bits follow the CPU's vector kernels: bit-exact on the
+    AVX-512 dev machine, up to 2.2e-4 off on an AVX2-only AMD EPYC (2026-12-05). AlexNet and
+    MobileNetV2 stay within 1e-4 on both."""
+    return 5e-4 if "r50" in name else 1e-4
+
+
 def _close(actual, wanted, atol, rtol=1e-5):
     actual, wanted = np.asarray(actual, float), np.asarray(wanted, float)
     assert actual.shape == wanted.shape
@@ -87,7 +95,8 @@ def test_template_reproduces_pysot_init_sums(name, loaded):
     _close(tensor_sums(tf.zf).sum(), init["zf_sum"], atol=0.02)
     dbg = debug_arrays(name)
     for level, zf in enumerate(tf.zf):
-        np.testing.assert_allclose(zf[0].numpy(), dbg[f"frame0_zf{level}"], atol=1e-4, rtol=1e-5)
+        np.testing.assert_allclose(zf[0].numpy(), dbg[f"frame0_zf{level}"], atol=_element_atol(name),
+                                   rtol=1e-5)
 
 
 @pytest.mark.parametrize("name", MODEL_PARAMS)
@@ -104,8 +113,8 @@ def test_first_search_reproduces_pysot_frame1(name, loaded):
     anchors = experiment(name).anchor.anchor_num
     size = dbg["frame1_cls"].shape[-1]
     assert out["cls"].shape == (1, 2 * anchors, size, size) and out["loc"].shape == (1, 4 * anchors, size, size)
-    np.testing.assert_allclose(out["cls"][0].numpy(), dbg["frame1_cls"], atol=1e-4)
-    np.testing.assert_allclose(out["loc"][0].numpy(), dbg["frame1_loc"], atol=1e-4)
+    np.testing.assert_allclose(out["cls"][0].numpy(), dbg["frame1_cls"], atol=_element_atol(name))
+    np.testing.assert_allclose(out["loc"][0].numpy(), dbg["frame1_loc"], atol=_element_atol(name))
     assert torch.equal(cached["cls"], out["cls"]) and torch.equal(cached["loc"], out["loc"])
     _close(tensor_sums(out["backbone"]), rec["backbone_sums"], atol=0.05)
     if "neck_sums" in rec:
