@@ -127,19 +127,21 @@ class AppearanceVerifiedTracker(DelegatingTracker):
         if self.abstains:
             return [1.0] * len(boxes_xywh)
         scores = []
-        for box in boxes_xywh:
-            x, y, w, h = (float(v) for v in box)
-            if not (w > 0 and h > 0 and np.isfinite([x, y, w, h]).all()):
-                scores.append(0.0)
-                continue
-            center = np.array([x + w / 2.0, y + h / 2.0])
-            best = 0.0
-            for verifier in [self.verifier, *self._recent]:
-                verifier.state = TargetState(center, np.array([w, h]))
-                proposal = verifier.propose_many(frame, [center], self._window, 0.0)[0]
-                best = max(best, float(proposal.score))
-            scores.append(best)
-        self._search_features.clear()   # holds a crop of this frame only
+        try:
+            for box in boxes_xywh:
+                x, y, w, h = (float(v) for v in box)
+                if not (w > 0 and h > 0 and np.isfinite([x, y, w, h]).all()):
+                    scores.append(0.0)
+                    continue
+                center = np.array([x + w / 2.0, y + h / 2.0])
+                best = 0.0
+                for verifier in [self.verifier, *self._recent]:
+                    verifier.state = TargetState(center, np.array([w, h]))
+                    proposal = verifier.propose_many(frame, [center], self._window, 0.0)[0]
+                    best = max(best, float(proposal.score))
+                scores.append(best)
+        finally:
+            self._search_features.clear()   # holds a crop of this frame only
         return scores
 
     @property

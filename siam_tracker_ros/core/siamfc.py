@@ -152,11 +152,25 @@ def _hann2d(size: int, device: torch.device) -> torch.Tensor:
 class SearchFeatureCache:
     """The last search batch's features, shared by trackers over the *same* model that crop the
     same windows of a frame (the appearance verifier's templates): a batch equal, pixel for
-    pixel, to the previous one reuses its features (same input, same output: exact)."""
+    pixel, to the previous one reuses its features (same input, same output: exact). The last
+    crop is kept too: the same frame object, window and padding return it without cropping
+    again (call :meth:`clear` before the frame's pixels may change)."""
 
     def __init__(self) -> None:
         self._batch: Optional[np.ndarray] = None
         self._features: Optional[torch.Tensor] = None
+        self._crop: Optional[Tuple[np.ndarray, Tuple[float, ...], Tuple[np.ndarray, CropWindow]]] = None
+
+    def crop(self, frame: np.ndarray, center_xy: Sequence[float], side: int, out_size: int,
+             pad_bgr: Sequence[float]) -> Tuple[np.ndarray, CropWindow]:
+        """:func:`crop_patch` of ``frame``, or the stored one for the same frame and geometry."""
+        key = (float(center_xy[0]), float(center_xy[1]), float(side), float(out_size),
+               *(float(v) for v in pad_bgr))
+        if self._crop is not None and self._crop[0] is frame and self._crop[1] == key:
+            return self._crop[2]
+        result = crop_patch(frame, center_xy, side, out_size, pad_bgr)
+        self._crop = (frame, key, result)
+        return result
 
     def features(self, model: "CorrelationModel", batch: np.ndarray,
                  to_tensor) -> torch.Tensor:
@@ -169,7 +183,7 @@ class SearchFeatureCache:
         return features
 
     def clear(self) -> None:
-        self._batch = self._features = None
+        self._batch = self._features = self._crop = None
 
 
 @dataclass
@@ -321,8 +335,12 @@ class SiamFCTracker:
         s_x = self.context_side(self.state.size_wh) * instance_size / self.cfg.exemplar_size
         side = max(1, int(round(s_x)))
         patches, windows = [], []
+        cache = self._feature_cache
         for center in centers_xy:
-            patch, win = crop_patch(frame, center, side, instance_size, self._template.pad_bgr)
+            if cache is not None:
+                patch, win = cache.crop(frame, center, side, instance_size, self._template.pad_bgr)
+            else:
+                patch, win = crop_patch(frame, center, side, instance_size, self._template.pad_bgr)
             patches.append(patch)
             windows.append(win)
         responses = self._respond(patches)                               # (B, R, R)

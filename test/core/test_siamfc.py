@@ -174,3 +174,21 @@ def test_calls_run_with_the_configured_threads_and_restore_them():
         assert seen == [2]
     finally:
         torch.set_num_threads(previous)
+
+
+def test_search_feature_cache_reuses_the_last_crop_of_the_same_frame_only():
+    from siam_tracker_ros.core.crop import crop_patch
+    from siam_tracker_ros.core.siamfc import SearchFeatureCache
+
+    frame = np.random.default_rng(0).integers(0, 256, (120, 160, 3), dtype=np.uint8)
+    cache = SearchFeatureCache()
+    first = cache.crop(frame, (70.5, 60.0), 90, 135, (1.0, 2.0, 3.0))
+    assert cache.crop(frame, (70.5, 60.0), 90, 135, (1.0, 2.0, 3.0)) is first
+    np.testing.assert_array_equal(first[0], crop_patch(frame, (70.5, 60.0), 90, 135, (1.0, 2.0, 3.0))[0])
+    for other in ((frame, (71.0, 60.0), 90, 135, (1.0, 2.0, 3.0)),   # another window
+                  (frame, (70.5, 60.0), 90, 135, (0.0, 2.0, 3.0)),   # another padding
+                  (frame.copy(), (70.5, 60.0), 90, 135, (1.0, 2.0, 3.0))):   # another frame
+        assert cache.crop(*other) is not first
+    again = cache.crop(frame, (70.5, 60.0), 90, 135, (1.0, 2.0, 3.0))
+    cache.clear()
+    assert cache.crop(frame, (70.5, 60.0), 90, 135, (1.0, 2.0, 3.0)) is not again
