@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """Tracking-frame speed of our NanoTrack trackers beside OpenCV's ``TrackerNano``, in one run.
 
-    python scripts/bench_nanotrack_speed.py [--threads 2] [--frames 100] [--size 640x480]
+    python scripts/bench_nanotrack_speed.py [--threads 2] [--frames 100] [--size 640x480] [--eager]
 
 Every tracker is initialised on the same seeded synthetic 640x480 sequence and timed alone in
 ``--rounds`` rotating blocks of consecutive frames (``siam-track bench``'s schedule: one
 runtime's thread pool never competes with another's), timing ``track()`` / ``update()`` only
 (frames are pre-rendered; decoding excluded).
 Trackers: ``nanotrack_v1/v2/v3`` with the torch backend in exact mode (the reference's numerics)
-and fast mode (BN folded, channels-last), ``nanotrack_v2_onnx`` (the upstream ONNX pair on
+and fast mode (BN folded, channels-last), both as frozen TorchScript graphs (``--eager`` adds
+the same without them), ``nanotrack_v2_onnx`` (the upstream ONNX pair on
 OpenCV DNN through our tracker) and ``cv2.TrackerNano`` (the same v2 ONNX pair, OpenCV's own
 tracker). torch and OpenCV both get ``--threads`` threads. Prints median ms, FPS, and the ratio
 FPS / TrackerNano FPS, with the load average (the figure depends on what else runs).
@@ -58,6 +59,9 @@ def main() -> int:
     parser.add_argument("--size", default="640x480")
     parser.add_argument("--versions", default="1,2,3")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--eager", action="store_true",
+                        help="also time the torch rows without TorchScript graphs "
+                             "(RuntimeOptions.torchscript=False: eager PyTorch)")
     parser.add_argument("--target", default=None, metavar="WxH",
                         help="target size in px (default 96x80 at 640x480); e.g. 14x12 times "
                              "the small-target search of nanotrack_v3 (context side < 32 px)")
@@ -69,11 +73,11 @@ def main() -> int:
     frames, box = synthetic_frames((width, height), args.frames + args.warmup + 1, target_wh=target)
     trackers = {}
     for v in (int(x) for x in args.versions.split(",")):
-        trackers[f"nanotrack_v{v} torch exact"] = build_tracker(
-            f"nanotrack_v{v}", options=RuntimeOptions(device="cpu", num_threads=args.threads))
-        trackers[f"nanotrack_v{v} torch fast"] = build_tracker(
-            f"nanotrack_v{v}", options=RuntimeOptions(device="cpu", exact=False,
-                                                      num_threads=args.threads))
+        for mode, exact in (("exact", True), ("fast", False)):
+            for torchscript in (True, False) if args.eager else (True,):
+                name = f"nanotrack_v{v} torch {mode}" + ("" if torchscript else " eager")
+                trackers[name] = build_tracker(f"nanotrack_v{v}", options=RuntimeOptions(
+                    device="cpu", exact=exact, num_threads=args.threads, torchscript=torchscript))
     trackers["nanotrack_v2_onnx (cv2.dnn)"] = build_tracker("nanotrack_v2_onnx",
                                                             options=RuntimeOptions(device="cpu"))
     trackers["cv2.TrackerNano (v2 ONNX)"] = OpenCVNano()

@@ -5,7 +5,10 @@ The core trackers take the network ready to call (dependency injection: ``core``
 ``options.backend`` (:func:`siam_tracker_ros.models.backends.prepare_network`: on the CPU in fast
 mode BatchNorm folded and channels-last, or an ONNX Runtime / OpenVINO / TensorRT graph).
 NanoTrack in fast mode first gets its own BatchNorm-folded channels-last copy
-(:func:`siam_tracker_ros.models.fast_inference.prepare_fast_inference`).
+(:func:`siam_tracker_ros.models.fast_inference.prepare_fast_inference`). On the CPU with the
+torch backend NanoTrack's search pass runs as frozen TorchScript graphs, in both modes
+(:class:`siam_tracker_ros.models.frozen_graphs.FrozenGraphNanoTrack`; bit-identical in exact
+mode).
 """
 from __future__ import annotations
 
@@ -20,6 +23,8 @@ from ..core.torch_device import configure_numerics, inference_dtype, resolve_dev
 from ..data.calibration import calibration_crops
 from ..models.backends import prepare_network
 from ..models.fast_inference import prepare_fast_inference
+from ..models.frozen_graphs import FrozenGraphNanoTrack
+from ..models.nanotrack import NanoTrackModel
 
 
 def runtime_network(model: Any, options: RuntimeOptions) -> Any:
@@ -58,6 +63,10 @@ def nanotracker(model: Any, cfg: NanoTrackConfig, options: RuntimeOptions) -> Na
     if not options.exact and isinstance(model, torch.nn.Module):
         model = prepare_fast_inference(model, fold_batchnorm=True, channels_last=True)
     network = runtime_network(model, options)
+    if options.torchscript and isinstance(network, NanoTrackModel) \
+            and resolve_device(options).type == "cpu":   # the torch backend on the CPU, either mode
+        network = FrozenGraphNanoTrack(network, optimize_numerics=not options.exact)
+        network.warm_up(cfg.exemplar_size, (cfg.instance_size, cfg.small_target_instance_size))
     tracker = NanoTracker(network, cfg, options)
     hand_threads_to_runtime(network, options)
     return tracker

@@ -102,7 +102,9 @@ class RuntimeOptions:
     has native bf16 (detected at run time); off by default (it moves boxes by more than 0.5 px).
     ``int8``: the per-frame search network statically quantised to int8 on ONNX Runtime
     (``exact=False``, backend ``onnxruntime`` or ``auto``); off by default (it moves boxes by
-    pixels; see ``docs/results/bench/``).
+    pixels; see ``docs/results/bench/``). ``torchscript``: NanoTrack's search pass on the CPU
+    with the torch backend runs as frozen TorchScript graphs (``models.frozen_graphs``: less
+    Python per frame; bit-identical in exact mode); False keeps it eager.
     """
 
     device: str = "auto"          # auto | cpu | cuda | cuda:N
@@ -112,6 +114,7 @@ class RuntimeOptions:
     backend: str = "torch"        # auto | torch | onnxruntime | openvino | tensorrt
     bf16: bool = False
     int8: bool = False
+    torchscript: bool = True
 
     def __post_init__(self) -> None:
         dev = self.device
