@@ -335,12 +335,9 @@ class SiamFCTracker:
         s_x = self.context_side(self.state.size_wh) * instance_size / self.cfg.exemplar_size
         side = max(1, int(round(s_x)))
         patches, windows = [], []
-        cache = self._feature_cache
+        crop = crop_patch if self._feature_cache is None else self._feature_cache.crop
         for center in centers_xy:
-            if cache is not None:
-                patch, win = cache.crop(frame, center, side, instance_size, self._template.pad_bgr)
-            else:
-                patch, win = crop_patch(frame, center, side, instance_size, self._template.pad_bgr)
+            patch, win = crop(frame, center, side, instance_size, self._template.pad_bgr)
             patches.append(patch)
             windows.append(win)
         responses = self._respond(patches)                               # (B, R, R)

@@ -78,10 +78,6 @@ class FrozenGraphNanoTrack(nn.Module):
 
     # --- the model's interface -------------------------------------------------------------
     @property
-    def version(self) -> int:
-        return int(self.model.version)
-
-    @property
     def stride(self) -> int:
         return int(self.model.stride)
 
@@ -109,10 +105,6 @@ class FrozenGraphNanoTrack(nn.Module):
     def track(self, x: Tensor, template: Any) -> Dict[str, Tensor]:
         return self.head_outputs(self.search_features(x), template)
 
-    def forward(self, z: Tensor, x: Tensor) -> Tuple[Tensor, Tensor]:
-        out = self.track(x, self.template(z))
-        return out["cls"], out["loc"]
-
     # --- graphs ----------------------------------------------------------------------------
     def warm_up(self, exemplar_size: int, search_sizes: Sequence[int], runs: int = 2) -> None:
         """Trace (and run ``runs`` times: TorchScript profiles the first runs) the graphs of a
@@ -134,14 +126,14 @@ class FrozenGraphNanoTrack(nn.Module):
 
     def _graph(self, cache: "OrderedDict[Any, Callable[..., Any]]", key: Any,
                build: Callable[[], Callable[..., Any]]) -> Any:
-        if self.eager or torch.is_grad_enabled() and not torch.is_inference_mode_enabled():
+        if self.eager or (torch.is_grad_enabled() and not torch.is_inference_mode_enabled()):
             return None     # training / autograd: the eager model
         graph = cache.get(key)
         if graph is None:
             try:
                 graph = build()
             except Exception as exc:  # noqa: BLE001 - any tracing failure: stay eager
-                warnings.warn(f"NanoTrack fast mode: TorchScript tracing failed ({exc}); "
+                warnings.warn(f"NanoTrack: TorchScript tracing failed ({exc}); "
                               f"running eagerly", RuntimeWarning, stacklevel=3)
                 self.eager = True
                 return None
